@@ -1,0 +1,169 @@
+"""The ``joinedup`` command line. Commands parse arguments, call one function, and print.
+
+Every ``JoinedupError`` becomes a one-line message on stderr and exit status 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import load_settings
+from .errors import DataError, InvalidInput, JoinedupError
+from .evaluation import format_report
+from .pipeline import Pipeline
+
+
+class _Group(click.Group):
+    """Turns the package's errors (and unreadable files) into one-line messages instead of tracebacks."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except JoinedupError as exc:
+            click.echo(f"joinedup: error: {exc.message}", err=True)
+            sys.exit(1)
+        except (OSError, UnicodeDecodeError) as exc:
+            click.echo(f"joinedup: error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("joinedup: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group)
+@click.option("--models-dir", type=click.Path(path_type=Path), envvar="JOINEDUP_MODELS_DIR", default=None,
+              help="Where model versions live (default ./models).")
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="JOINEDUP_DATA_DIR", default=None,
+              help="Where the statement store and caches live (default ./data).")
+@click.pass_context
+def cli(ctx, models_dir, data_dir):
+    """joinedup: tag and search statements on health and social care integration."""
+    ctx.obj = Pipeline(load_settings(models_dir=models_dir, data_dir=data_dir))
+
+
+def _read_input(source: str) -> str:
+    if source == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"no such file: {source}")
+        data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{source} is not UTF-8 text (byte {exc.start})") from exc
+
+
+@cli.command()
+@click.option("--data", "data", type=click.Path(path_type=Path), default=None,
+              help="Labelled JSONL file or directory (default training_data/labelled).")
+@click.option("--test", "test", type=click.Path(path_type=Path), default=None,
+              help="Frozen test set (default training_data/test.jsonl).")
+@click.option("--no-activate", is_flag=True, help="Save the model without making it the active one.")
+@click.option("--seed", type=int, default=None, help="Random seed (default 13).")
+@click.option("--if-missing", is_flag=True, help="Do nothing when an active model already exists.")
+@click.pass_obj
+def train(pipe: Pipeline, data, test, no_activate, seed, if_missing):
+    """Train a tagger, print its evaluation, save it under models/ and activate it."""
+    from .training import train as run_training
+
+    if if_missing and pipe.registry.active_version():
+        click.echo(f"active model {pipe.registry.active_version()} present; not retraining")
+        return
+    s = pipe.settings
+    result = run_training(pipe.codebook, pipe.cached_embedder, pipe.registry,
+                          data or s.training_data_dir / "labelled", test or s.training_data_dir / "test.jsonl",
+                          seed=s.seed if seed is None else seed, activate=not no_activate,
+                          progress=lambda m: click.echo(f"... {m}", err=True))
+    click.echo("model selection (cross-validated micro / macro F1):")
+    for c in result.candidates:
+        mark = " <- chosen" if c.params == result.params else ""
+        click.echo(f"  {c.params}: {c.micro_f1:.3f} / {c.macro_f1:.3f}{mark}")
+    click.echo()
+    click.echo(format_report(result.cv, result.baseline_cv))
+    if result.test:
+        click.echo()
+        click.echo(format_report(result.test, result.baseline_test))
+    for theme, why in result.skipped_themes.items():
+        click.echo(f"not trained: {theme} ({why})")
+    click.echo()
+    state = "and activated" if result.activated else "(not activated)"
+    click.echo(f"saved model {result.version} {state} in {result.seconds:.0f}s")
+
+
+@cli.command()
+@click.option("--data", "data", type=click.Path(path_type=Path), default=None,
+              help="Labelled JSONL file (default training_data/test.jsonl).")
+@click.option("--model", "version", default=None, help="Model version (default: the active one).")
+@click.pass_obj
+def evaluate(pipe: Pipeline, data, version):
+    """Score a model on a labelled JSONL file."""
+    from .dataset import load_labelled
+    from .evaluation import evaluate as score
+
+    scorer = pipe.scorer(version)
+    labelled = load_labelled(data or pipe.settings.training_data_dir / "test.jsonl", pipe.codebook)
+    cols = [pipe.codebook.ids.index(t) for t in scorer.theme_ids]
+    y_true = labelled.label_matrix(pipe.codebook)[:, cols]
+    y_pred = scorer.model.tagger.predict(pipe.embedder.embed(labelled.texts))
+    report = score(f"model {scorer.version} on {Path(data).name if data else 'test.jsonl'}", scorer.theme_ids,
+                   y_true, y_pred)
+    click.echo(format_report(report))
+
+
+def _print_table(result) -> None:
+    click.echo(f"model {result.model_version}")
+    for p in result.paragraphs:
+        themes = ", ".join(f"{t.id} {t.score:.2f}" for t in p.themes) or "(no theme)"
+        snippet = p.text if len(p.text) <= 90 else p.text[:87] + "..."
+        click.echo(f"\n[{p.index}] {snippet}\n    {themes}")
+    click.echo("\ndocument: " + (", ".join(f"{d.id} ({len(d.paragraphs)})" for d in result.document) or "no themes"))
+
+
+@cli.command()
+@click.argument("source", default="-")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--jsonl", "jsonl", type=click.Path(path_type=Path, allow_dash=True), default=None,
+              help='Read JSON lines {"id"?, "text"}; tag each text as one paragraph; write JSON lines.')
+@click.option("--batch-size", type=int, default=256, help="Texts embedded at a time with --jsonl.")
+@click.pass_obj
+def tag(pipe: Pipeline, source, as_json, jsonl, batch_size):
+    """Tag the paragraphs of a text file (or stdin, '-')."""
+    scorer = pipe.scorer()
+    if jsonl is not None:
+        from .tagging import tag_jsonl
+
+        stream = sys.stdin if str(jsonl) == "-" else open(jsonl, encoding="utf-8-sig")
+        with stream:
+            for line in tag_jsonl(scorer, stream, batch_size=batch_size):
+                click.echo(line)
+        return
+    text = _read_input(source)
+    if not text.strip():
+        raise InvalidInput("the input is empty")
+    result = scorer.tag_text(text)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_table(result)
+
+
+@cli.command()
+@click.pass_obj
+def themes(pipe: Pipeline):
+    """List the codebook's themes."""
+    for t in pipe.codebook.themes:
+        click.echo(f"{t.id:30s} {t.label}")
+
+
+def main(argv=None):
+    cli.main(args=argv, prog_name="joinedup")
+
+
+if __name__ == "__main__":
+    main()

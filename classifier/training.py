@@ -1,0 +1,159 @@
+"""Training with honest evaluation: model selection by cross-validation, a frozen test set, and a baseline.
+
+The frozen test set is never used to fit, select or tune anything: it is scored once, at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
+
+from .codebook import Codebook
+from .dataset import LabelledSet, load_labelled
+from .embeddings import Embedder
+from .errors import DataError
+from .evaluation import EvaluationReport, evaluate
+from .registry import Registry, new_version, utc_now
+from .tagger import ThemeTagger
+
+# Candidate settings compared by cross-validation; the best micro-F1 wins (ties: the first listed).
+CANDIDATES = (
+    {"C": 2.0, "class_weight": "balanced"},
+    {"C": 8.0, "class_weight": "balanced"},
+    {"C": 32.0, "class_weight": "balanced"},
+    {"C": 8.0, "class_weight": None},
+)
+CV_FOLDS = 5
+MIN_POSITIVES = 15  # a theme with fewer training positives is not learned; the report says so
+
+
+@dataclass
+class CandidateScore:
+    params: dict
+    micro_f1: float
+    macro_f1: float
+
+
+@dataclass
+class TrainingResult:
+    version: str | None
+    activated: bool
+    params: dict
+    candidates: list[CandidateScore]
+    cv: EvaluationReport
+    baseline_cv: EvaluationReport
+    test: EvaluationReport | None
+    baseline_test: EvaluationReport | None
+    data_sha256: str
+    n_train: int
+    seconds: float
+    skipped_themes: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "version": self.version, "activated": self.activated, "params": self.params,
+            "candidates": [c.__dict__ for c in self.candidates],
+            "cv": self.cv.to_dict(), "baseline_cv": self.baseline_cv.to_dict(),
+            "test": self.test.to_dict() if self.test else None,
+            "baseline_test": self.baseline_test.to_dict() if self.baseline_test else None,
+            "data_sha256": self.data_sha256, "n_train": self.n_train, "seconds": round(self.seconds, 1),
+            "skipped_themes": self.skipped_themes,
+        }
+
+
+def _folds(Y: np.ndarray, seed: int, n_splits: int = CV_FOLDS):
+    n_splits = min(n_splits, max(2, len(Y) // 2))
+    return list(MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(np.zeros(len(Y)), Y))
+
+
+def cross_val_predict(estimator, X, Y: np.ndarray, folds) -> np.ndarray:
+    """Out-of-fold 0/1 predictions: every row predicted by a clone that never saw it."""
+    pred = np.zeros_like(Y)
+    for train, held in folds:
+        model = clone(estimator).fit(X[train] if not isinstance(X, list) else [X[i] for i in train], Y[train])
+        pred[held] = model.predict(X[held] if not isinstance(X, list) else [X[i] for i in held])
+    return pred
+
+
+def baseline_model(seed: int):
+    """TF-IDF + the same tagger (thresholds tuned the same way): the bar the embedding model must clear."""
+    return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode"),
+                         ThemeTagger(C=16.0, class_weight="balanced", random_state=seed))
+
+
+def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path, test_path: Path | None,
+          seed: int = 13, activate: bool = True, progress=lambda msg: None) -> TrainingResult:
+    """Select, evaluate, fit and save a tagger; activate it unless told not to. Deterministic for a seed."""
+    started = time.perf_counter()
+    train_set = load_labelled(data, codebook)
+    test_set = load_labelled(test_path, codebook) if test_path and Path(test_path).exists() else None
+    if test_set is not None and set(train_set.texts) & set(test_set.texts):
+        raise DataError("the frozen test set shares paragraphs with the training data")
+    Y_all = train_set.label_matrix(codebook)
+    counts = Y_all.sum(axis=0)
+    themes = [t for t, c in zip(codebook.ids, counts) if c >= MIN_POSITIVES]
+    skipped = {t: f"{int(c)} training examples, needs {MIN_POSITIVES}" for t, c in zip(codebook.ids, counts)
+               if c < MIN_POSITIVES}
+    if not themes:
+        raise DataError(f"no theme has {MIN_POSITIVES} training examples")
+    cols = [codebook.ids.index(t) for t in themes]
+    Y = Y_all[:, cols]
+
+    progress(f"embedding {len(train_set.examples)} training paragraphs with {embedder.name}")
+    X = embedder.embed(train_set.texts)
+    folds = _folds(Y, seed)
+
+    candidates, best, best_pred = [], None, None
+    for params in CANDIDATES:
+        progress(f"cross-validating {params}")
+        pred = cross_val_predict(ThemeTagger(random_state=seed, **params), X, Y, folds)
+        rep = evaluate("cv", themes, Y, pred)
+        candidates.append(CandidateScore(dict(params), rep.micro_f1, rep.macro_f1))
+        if best is None or rep.micro_f1 > best.micro_f1 + 1e-9:
+            best, best_pred = candidates[-1], pred
+    params = best.params
+    cv = evaluate(f"{CV_FOLDS}-fold cross-validation", themes, Y, best_pred)
+
+    progress("cross-validating the TF-IDF baseline")
+    base_pred = cross_val_predict(baseline_model(seed), train_set.texts, Y, folds)
+    baseline_cv = evaluate(f"TF-IDF baseline, {CV_FOLDS}-fold cross-validation", themes, Y, base_pred)
+
+    progress(f"fitting the final model {params}")
+    tagger = ThemeTagger(random_state=seed, **params).fit(X, Y)
+
+    test = baseline_test = None
+    if test_set is not None:
+        progress(f"scoring the frozen test set ({len(test_set.examples)} paragraphs)")
+        Yt = test_set.label_matrix(codebook)[:, cols]
+        test = evaluate("frozen test set", themes, Yt, tagger.predict(embedder.embed(test_set.texts)))
+        base = baseline_model(seed).fit(train_set.texts, Y)
+        baseline_test = evaluate("TF-IDF baseline, frozen test set", themes, Yt, base.predict(test_set.texts))
+
+    version = new_version(train_set.sha256)
+    result = TrainingResult(version, False, params, candidates, cv, baseline_cv, test, baseline_test,
+                            train_set.sha256, len(train_set.examples), 0.0, skipped)
+    metrics = {"cv": cv.summary(), "baseline_cv": baseline_cv.summary()}
+    if test:
+        metrics.update(test=test.summary(), baseline_test=baseline_test.summary())
+    manifest = {
+        "version": version, "created": utc_now(), "seed": seed, "params": params,
+        "embedding": {"name": embedder.name, "dimension": embedder.dimension},
+        "themes": themes, "thresholds": {t: float(v) for t, v in zip(themes, tagger.thresholds_)},
+        "training_data": {"sha256": train_set.sha256, "files": [Path(f).name for f in train_set.files],
+                          "examples": len(train_set.examples),
+                          "test_sha256": test_set.sha256 if test_set else None},
+        "metrics": metrics,
+    }
+    result.seconds = time.perf_counter() - started
+    registry.save(tagger, manifest, result.to_dict())
+    if activate:
+        registry.activate(version)
+        result.activated = True
+    return result

@@ -1,0 +1,124 @@
+"""Shared fixtures. Most tests use the hashing embedder (no model, milliseconds) and a temporary data dir;
+tests marked ``integration`` load the real all-MiniLM-L6-v2 model once per session."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from classifier.codebook import load_codebook  # noqa: E402
+from classifier.config import PROJECT_ROOT, load_settings  # noqa: E402
+from classifier.embeddings import HashingEmbedder  # noqa: E402
+from classifier.pipeline import Pipeline  # noqa: E402
+from classifier.registry import Registry  # noqa: E402
+from classifier.training import train  # noqa: E402
+
+CODEBOOK = PROJECT_ROOT / "training_data" / "themes.toml"
+
+# Tiny labelled fixtures for unit tests: each theme is signalled by its own vocabulary, so the hashing
+# embedder can learn it. The shipped corpus is for the real model.
+VOCAB = {
+    "funding": ["budget", "funding", "grant", "settlement", "overspend", "savings"],
+    "workforce": ["recruitment", "vacancies", "staff", "pay", "training", "carers"],
+    "hospital_discharge": ["discharge", "beds", "delayed", "winter", "flow", "wards"],
+    "data_digital": ["records", "digital", "interoperability", "data", "sharing", "systems"],
+}
+FILLER = ["the", "council", "said", "it", "would", "continue", "to", "work", "with", "local", "people", "on", "this"]
+
+
+def _fixture_examples(n_per_theme: int, seed: int):
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    themes = list(VOCAB)
+    for i in range(n_per_theme * len(themes)):
+        picked = [themes[i % len(themes)]] + ([themes[(i + 1) % len(themes)]] if i % 3 == 0 else [])
+        words = rng.sample(FILLER, 6)
+        for t in picked:
+            words += rng.sample(VOCAB[t], 3)
+        rng.shuffle(words)
+        out.append({"text": " ".join(words) + f" item {seed}-{i}", "themes": picked, "source": "fixture"})
+    for i in range(n_per_theme):
+        out.append({"text": " ".join(rng.sample(FILLER, 8)) + f" note {seed}-{i}", "themes": [], "source": "fixture"})
+    return out
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="session")
+def codebook():
+    return load_codebook(CODEBOOK)
+
+
+@pytest.fixture
+def fake_embedder():
+    return HashingEmbedder(64)
+
+
+@pytest.fixture
+def labelled_dir(tmp_path) -> Path:
+    write_jsonl(tmp_path / "labelled" / "fixture.jsonl", _fixture_examples(30, seed=1))
+    write_jsonl(tmp_path / "test.jsonl", _fixture_examples(10, seed=2))
+    return tmp_path
+
+
+def _fixture_training_data(root: Path) -> Path:
+    training = root / "training_data"
+    training.mkdir(parents=True, exist_ok=True)
+    shutil.copy(CODEBOOK, training / "themes.toml")
+    write_jsonl(training / "labelled" / "fixture.jsonl", _fixture_examples(30, seed=1))
+    write_jsonl(training / "test.jsonl", _fixture_examples(10, seed=2))
+    return training
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(environ={}, data_dir=tmp_path / "data", models_dir=tmp_path / "models",
+                         training_data_dir=_fixture_training_data(tmp_path), embedding_model="hashing:64")
+
+
+@pytest.fixture(scope="session")
+def _trained_models(tmp_path_factory) -> Path:
+    """Train once per session on the fixture data; tests get their own copy of the folder."""
+    root = tmp_path_factory.mktemp("trained")
+    s = load_settings(environ={}, data_dir=root / "data", models_dir=root / "models",
+                      training_data_dir=_fixture_training_data(root), embedding_model="hashing:64")
+    pipe = Pipeline(s)
+    train(pipe.codebook, pipe.embedder, pipe.registry, s.training_data_dir / "labelled",
+          s.training_data_dir / "test.jsonl", seed=s.seed)
+    return s.models_dir
+
+
+@pytest.fixture
+def trained(settings, _trained_models):
+    """A pipeline whose registry holds one trained, active model on the hashing embedder."""
+    shutil.copytree(_trained_models, settings.models_dir)
+    return Pipeline(settings)
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from classifier.config import DEFAULT_EMBEDDING_MODEL
+    from classifier.embeddings import load_embedder
+
+    return load_embedder(DEFAULT_EMBEDDING_MODEL)
+
+
+@pytest.fixture(scope="session")
+def registry_of_shipped_model():
+    """The project's own registry; integration tests need the default model (``make test`` trains it)."""
+    reg = Registry(PROJECT_ROOT / "models")
+    if reg.active_version() is None:
+        pytest.fail("no active model in models/: run 'make test' (it trains one) or 'joinedup train'")
+    return reg

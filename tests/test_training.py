@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from classifier.errors import DataError
+from classifier.registry import Registry
+from classifier.training import train
+from tests.conftest import write_jsonl
+
+
+def test_training_reports_cv_test_and_baseline(settings, codebook, fake_embedder, tmp_path):
+    reg = Registry(tmp_path / "m")
+    result = train(codebook, fake_embedder, reg, settings.training_data_dir / "labelled",
+                   settings.training_data_dir / "test.jsonl", seed=1)
+    assert result.activated and reg.active_version() == result.version
+    assert result.test is not None and result.baseline_test is not None
+    # the fixture's four themes are learnable from their vocabulary; the rest have no examples
+    assert result.cv.micro_f1 > 0.8 and result.test.micro_f1 > 0.8
+    assert set(result.skipped_themes) == set(codebook.ids) - {"funding", "workforce", "hospital_discharge",
+                                                               "data_digital"}
+    assert len(result.candidates) >= 2
+    assert result.params in [c.params for c in result.candidates]
+
+
+def test_training_is_deterministic_for_a_seed(settings, codebook, fake_embedder, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        reg = Registry(tmp_path / name)
+        r = train(codebook, fake_embedder, reg, settings.training_data_dir / "labelled",
+                  settings.training_data_dir / "test.jsonl", seed=5)
+        model = reg.load()
+        runs.append((r.cv.micro_f1, model.manifest["thresholds"],
+                     model.tagger.predict_proba(fake_embedder.embed(["staff pay and vacancies"]))))
+    assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
+    assert np.array_equal(runs[0][2], runs[1][2])
+
+
+def test_test_set_overlapping_training_is_refused(settings, codebook, fake_embedder, tmp_path):
+    overlap = tmp_path / "overlap.jsonl"
+    overlap.write_text((settings.training_data_dir / "labelled" / "fixture.jsonl").read_text())
+    with pytest.raises(DataError, match="shares paragraphs"):
+        train(codebook, fake_embedder, Registry(tmp_path / "m"), settings.training_data_dir / "labelled", overlap)
+
+
+def test_unknown_theme_in_data_names_the_line(codebook, fake_embedder, tmp_path):
+    data = write_jsonl(tmp_path / "bad" / "x.jsonl", [{"text": "fine text here", "themes": ["funding"]},
+                                                      {"text": "other text", "themes": ["nonsense"]}])
+    with pytest.raises(DataError, match=r"x.jsonl:2: unknown theme id\(s\) nonsense"):
+        train(codebook, fake_embedder, Registry(tmp_path / "m"), data.parent, None)
