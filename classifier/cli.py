@@ -154,6 +154,89 @@ def tag(pipe: Pipeline, source, as_json, jsonl, batch_size):
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--organisation", default=None, help="Organisation for records that name none.")
+@click.option("--date", default=None, help="Date (YYYY-MM-DD) for records that give none.")
+@click.option("--title", default=None, help="Title for records that give none.")
+@click.option("--url", default=None, help="Source URL for records that give none.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet):
+    """Add statements from .jsonl, .csv, .txt, .md, .html, .pdf or .docx files; each is tagged on the way in."""
+    from .store import parse_date
+
+    defaults = {"organisation": organisation, "date": parse_date(date, "--date"), "title": title, "url": url}
+
+    def bar(total, name):
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=name, unit="stmt", disable=quiet or total < 200, file=sys.stderr)
+
+    report = pipe.ingest_paths(list(paths), defaults, progress_factory=bar)
+    click.echo(f"added {report.added}, duplicates {report.duplicates}, skipped {len(report.skipped)} file(s); "
+               f"{pipe.store.count()} statements stored")
+    for where, why in report.skipped:
+        click.echo(f"skipped {where}: {why}", err=True)
+    if report.skipped and not report.added and not report.duplicates:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", "k", type=int, default=10, show_default=True, help="How many results.")
+@click.option("--theme", "themes", multiple=True, help="Only statements tagged with this theme (repeatable).")
+@click.option("--organisation", "organisations", multiple=True, help="Only this organisation (repeatable).")
+@click.option("--since", default=None, help="Only statements dated on or after YYYY-MM-DD.")
+@click.option("--until", default=None, help="Only statements dated on or before YYYY-MM-DD.")
+@click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_obj
+def search(pipe: Pipeline, query, k, themes, organisations, since, until, mode, as_json):
+    """Search stored statements."""
+    from .store import Filters, parse_date
+
+    filters = Filters(tuple(pipe.codebook.validate(list(themes))), tuple(organisations),
+                      parse_date(since, "--since"), parse_date(until, "--until"))
+    response = pipe.search_index.search(query, k=k, filters=filters, mode=mode)
+    if as_json:
+        click.echo(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if not response.results:
+        click.echo("no matching statements")
+    for rank, hit in enumerate(response.results, 1):
+        s = hit.statement
+        themes_txt = ", ".join(t["id"] for t in s.themes) or "no theme"
+        click.echo(f"{rank:>2}. [{s.id}] {s.organisation or 'unknown organisation'}, {s.date or 'undated'}"
+                   f" - {s.title or ''}  ({hit.score:.4f})")
+        click.echo(f"    \u201c{hit.highlight.text}\u201d")
+        click.echo(f"    themes: {themes_txt}")
+
+
+@cli.command()
+@click.pass_obj
+def reindex(pipe: Pipeline):
+    """Rebuild the search index from the statement store."""
+    pipe.search_index.rebuild()
+    click.echo(f"index rebuilt: {pipe.search_index.count} statements")
+
+
+@cli.command(name="evaluate-search")
+@click.option("--data", "data", type=click.Path(path_type=Path), default=None,
+              help="Queries with judgements (default training_data/search_eval.jsonl).")
+@click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
+              help="Corpus to search (default training_data/sample_corpus.jsonl).")
+@click.pass_obj
+def evaluate_search(pipe: Pipeline, data, corpus):
+    """nDCG@10 and recall@10 of keyword, semantic and hybrid search on judged queries."""
+    from .search_eval import evaluate_search as run, format_table
+
+    s = pipe.settings
+    results = run(pipe, data or s.training_data_dir / "search_eval.jsonl",
+                  corpus or s.training_data_dir / "sample_corpus.jsonl")
+    click.echo(format_table(results))
+
+
+@cli.command()
 @click.pass_obj
 def themes(pipe: Pipeline):
     """List the codebook's themes."""

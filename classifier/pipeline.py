@@ -10,11 +10,34 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
+from dataclasses import dataclass, field
+from pathlib import Path
+
 from .codebook import Codebook, load_codebook
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, load_embedder
+from .errors import JoinedupError
+from .ingest import Document, documents_from_path
+from .paragraphs import split_paragraphs
 from .registry import Registry
+from .search import SearchIndex
+from .store import AddResult, NewStatement, Store
 from .tagging import ThemeScorer
+
+INGEST_BATCH = 64
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    duplicates: int = 0
+    skipped: list = field(default_factory=list)   # (file or record, reason)
+    ids: list = field(default_factory=list)
+
+    def merge(self, result: AddResult) -> None:
+        self.added += result.added
+        self.duplicates += result.duplicates
+        self.ids.extend(result.ids)
 
 
 class Pipeline:
@@ -22,7 +45,7 @@ class Pipeline:
         self.settings = settings
         self._embedder = embedder
         self._scorer: ThemeScorer | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @cached_property
     def codebook(self) -> Codebook:
@@ -63,3 +86,58 @@ class Pipeline:
         emb = self.embedder
         model = self.registry.load(version, embedder_name=emb.name, dimension=emb.dimension)
         return ThemeScorer(model, emb, self.codebook)
+
+    # -- the statement store and search ----------------------------------------------------------------------
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings.db_path)
+
+    @cached_property
+    def search_index(self) -> SearchIndex:
+        return SearchIndex(self.store, self.embedder, self.settings.data_dir / "index")
+
+    def add_statements(self, items: list[NewStatement]) -> AddResult:
+        """Embed, tag and store statements in one transaction; returns after the commit."""
+        scorer = self.scorer()
+        vectors = self.cached_embedder.embed([i.text for i in items])
+        proba = scorer.score_vectors(vectors)
+        scores = [{t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)} for row in proba]
+        return self.store.add(items, vectors, scores, scorer.model.thresholds, scorer.version)
+
+    @staticmethod
+    def statements_from_document(doc: Document) -> list[NewStatement]:
+        """A document's paragraphs as statements carrying the document's metadata and offsets."""
+        return [NewStatement(p.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, p.index, p.start, p.end)
+                for p in split_paragraphs(doc.text)]
+
+    def ingest_documents(self, docs: list[Document], report: IngestReport | None = None,
+                         progress=None) -> IngestReport:
+        """Split, embed, tag and store documents in committed batches of ``INGEST_BATCH`` statements."""
+        report = report or IngestReport()
+        pending: list[NewStatement] = []
+        for doc in docs:
+            pending.extend(self.statements_from_document(doc))
+        for i in range(0, len(pending), INGEST_BATCH):
+            batch = pending[i:i + INGEST_BATCH]
+            report.merge(self.add_statements(batch))
+            if progress:
+                progress(len(batch))
+        return report
+
+    def ingest_paths(self, paths: list[Path], defaults: dict, progress_factory=None) -> IngestReport:
+        """Ingest files; a file that cannot be read is reported in ``skipped`` and the rest are kept."""
+        report = IngestReport()
+        for path in paths:
+            try:
+                docs = documents_from_path(path, defaults)
+            except JoinedupError as exc:
+                report.skipped.append((str(path), exc.message))
+                continue
+            total = sum(len(split_paragraphs(d.text)) for d in docs)
+            bar = progress_factory(total, Path(path).name) if progress_factory else None
+            self.ingest_documents(docs, report, progress=bar.update if bar else None)
+            if bar:
+                bar.close()
+        self.search_index.sync()
+        self.search_index.save()
+        return report

@@ -122,3 +122,28 @@ def registry_of_shipped_model():
     if reg.active_version() is None:
         pytest.fail("no active model in models/: run 'make test' (it trains one) or 'joinedup train'")
     return reg
+
+
+@pytest.fixture
+def app(trained):
+    from service import create_app
+
+    s = trained.settings
+    return create_app({"TESTING": True, "DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir,
+                       "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": "hashing:64",
+                       "API_TOKEN": "", "EMBEDDER": trained.embedder})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def token_client(trained):
+    from service import create_app
+
+    s = trained.settings
+    app = create_app({"TESTING": True, "DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir,
+                      "TRAINING_DATA_DIR": s.training_data_dir, "API_TOKEN": "s3cret", "EMBEDDER": trained.embedder})
+    return app.test_client()

@@ -1,0 +1,141 @@
+"""Reading documents from files: JSONL, CSV, plain text, Markdown, HTML, PDF and Word.
+
+Each reader yields ``Document``s; ``documents_from_path`` picks the reader by extension and applies the
+caller's defaults (organisation, date, title, url) where a record has none.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .errors import DataError, InvalidInput
+from .store import parse_date
+
+FIELDS = ("organisation", "date", "title", "url")
+SUFFIXES = (".jsonl", ".csv", ".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+
+
+@dataclass(frozen=True)
+class Document:
+    text: str
+    organisation: str | None = None
+    date: str | None = None
+    title: str | None = None
+    url: str | None = None
+
+    @property
+    def id(self) -> str:
+        key = "\0".join([self.organisation or "", self.title or "", self.url or "", self.text])
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def document_from_record(obj, where: str) -> Document:
+    """A document from a JSON object or CSV row with ``text`` and optional organisation/date/title/url."""
+    if not isinstance(obj, dict):
+        raise InvalidInput(f"{where}: expected an object with a 'text' field")
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput(f"{where}: 'text' must be a non-empty string")
+    meta = {}
+    for f in FIELDS:
+        value = obj.get(f)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{where}: '{f}' must be a string")
+        meta[f] = value.strip() or None if isinstance(value, str) else None
+    try:
+        meta["date"] = parse_date(meta["date"])
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc.message}") from exc
+    return Document(text, **meta)
+
+
+def _jsonl(path: Path):
+    for lineno, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        if line.strip():
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"{path.name}:{lineno}: not valid JSON ({exc.msg})") from exc
+            yield document_from_record(obj, f"{path.name}:{lineno}")
+
+
+def _csv(path: Path):
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
+    if not reader.fieldnames or "text" not in reader.fieldnames:
+        raise InvalidInput(f"{path.name}: a CSV needs a 'text' column")
+    for lineno, row in enumerate(reader, 2):
+        yield document_from_record(row, f"{path.name}:{lineno}")
+
+
+def _text(path: Path):
+    yield Document(path.read_text(encoding="utf-8-sig"), title=path.stem.replace("_", " "))
+
+
+def _html(path: Path):
+    import trafilatura
+
+    raw = path.read_text(encoding="utf-8-sig", errors="replace")
+    text = trafilatura.extract(raw, include_comments=False, include_tables=False, favor_precision=True)
+    if not text:
+        raise InvalidInput(f"{path.name}: no main text found in the HTML")
+    meta = trafilatura.extract_metadata(raw)
+    yield Document(text, title=(meta.title if meta and meta.title else path.stem),
+                   date=(meta.date if meta and meta.date and len(meta.date) == 10 else None))
+
+
+def _pdf(path: Path):
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise InvalidInput(f"{path.name}: not a readable PDF ({exc})") from exc
+    text = "\f".join(pages)
+    if not text.strip():
+        raise InvalidInput(f"{path.name}: the PDF has no extractable text (scanned images?)")
+    title = (reader.metadata.title if reader.metadata and reader.metadata.title else path.stem)
+    yield Document(text, title=title)
+
+
+def _docx(path: Path):
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        d = docx.Document(str(path))
+    except (PackageNotFoundError, ValueError, KeyError) as exc:
+        raise InvalidInput(f"{path.name}: not a readable Word document ({exc})") from exc
+    text = "\n\n".join(p.text for p in d.paragraphs if p.text.strip())
+    yield Document(text, title=d.core_properties.title or path.stem)
+
+
+_READERS = {".jsonl": _jsonl, ".csv": _csv, ".txt": _text, ".md": _text, ".html": _html, ".htm": _html,
+            ".pdf": _pdf, ".docx": _docx}
+
+
+def documents_from_path(path: Path, defaults: dict | None = None) -> list[Document]:
+    """Every document in one file, with ``defaults`` filling fields a record leaves empty.
+
+    Raises InvalidInput or DataError with a one-line reason when the file cannot be read.
+    """
+    path = Path(path)
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise DataError(f"{path.name}: unsupported file type (use one of {', '.join(SUFFIXES)})")
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    defaults = {k: v for k, v in (defaults or {}).items() if v}
+    try:
+        docs = list(reader(path))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path.name}: not UTF-8 text") from exc
+    except OSError as exc:
+        raise DataError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    return [replace(d, **{k: v for k, v in defaults.items() if getattr(d, k) is None}) for d in docs]

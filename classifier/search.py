@@ -1,0 +1,235 @@
+"""Search over the statement store: dense (FAISS), keyword (BM25) and hybrid (reciprocal rank fusion).
+
+``SearchIndex`` keeps both derived indexes in step with SQLite: on every search it reads the store's change
+sequence and applies whatever this process missed, so a statement acknowledged by any worker is found by the
+next search in every worker.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from .embeddings import Embedder
+from .errors import InvalidInput
+from .index import IndexMeta, VectorIndex
+from .store import Filters, Statement, Store
+
+MODES = ("hybrid", "semantic", "keyword")
+RRF_K = 60
+# Fusion weights (dense, keyword), chosen on training_data/search_eval.jsonl with `joinedup evaluate-search`.
+HYBRID_WEIGHTS = (1.0, 1.0)
+_SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"'\u201d\u2019)]*|$)")
+_WORD = re.compile(r"\w\w+")
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@dataclass(frozen=True)
+class Highlight:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    statement: Statement
+    score: float
+    highlight: Highlight
+
+    def to_dict(self) -> dict:
+        s = self.statement
+        return {"id": s.id, "score": round(float(self.score), 6), "text": s.text, "organisation": s.organisation,
+                "date": s.date, "title": s.title, "url": s.url, "themes": s.themes,
+                "highlight": {"start": self.highlight.start, "end": self.highlight.end, "text": self.highlight.text}}
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    mode: str
+    results: tuple[SearchHit, ...]
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "mode": self.mode, "results": [r.to_dict() for r in self.results]}
+
+
+def _tokens(texts: list[str]) -> list[list[str]]:
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+
+
+def best_sentence(text: str, query: str) -> Highlight:
+    """The sentence of ``text`` sharing most (stemmed) words with the query; the first one on a tie."""
+    q = set(_STEMMER.stemWords([w.lower() for w in _WORD.findall(query)]))
+    best, best_score = None, -1
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0)
+        if not sentence.strip():
+            continue
+        words = set(_STEMMER.stemWords([w.lower() for w in _WORD.findall(sentence)]))
+        score = len(words & q)
+        if score > best_score:
+            lead = len(sentence) - len(sentence.lstrip())
+            best, best_score = (m.start() + lead, m.start() + len(sentence.rstrip())), score
+    if best is None:
+        best = (0, len(text))
+    return Highlight(best[0], best[1], text[best[0]:best[1]])
+
+
+def rrf(rankings: list[list[int]], weights: tuple[float, ...], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: sum of weight / (k + rank) over the rankings an id appears in."""
+    scores: dict[int, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, sid in enumerate(ranking, 1):
+            scores[sid] = scores.get(sid, 0.0) + w / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+class SearchIndex:
+    """FAISS and BM25 over the store, reconciled on open and kept current from the change log."""
+
+    def __init__(self, store: Store, embedder: Embedder, index_dir: Path):
+        self.store = store
+        self.embedder = embedder
+        self.path = Path(index_dir) / "vectors.faiss"
+        self._vectors: VectorIndex | None = None
+        self._seq = -1
+        self._bm25 = None
+        self._bm25_ids = np.zeros(0, dtype=np.int64)
+        self._bm25_pos: dict[int, int] = {}
+        self._bm25_seq = -1
+        self._lock = threading.RLock()
+
+    # -- keeping in step ----------------------------------------------------------------------------------
+    def sync(self) -> None:
+        """Bring the in-memory indexes up to the store's latest committed change."""
+        latest = self.store.last_seq()
+        if self._vectors is not None and latest == self._seq:
+            return
+        with self._lock:
+            if self._vectors is None:
+                self._open()
+            else:
+                self._catch_up()
+
+    def _meta(self) -> IndexMeta:
+        return IndexMeta(self._vectors.kind, self._vectors.dimension, self._vectors.count, self._vectors.checksum(),
+                         self._seq, self.embedder.name)
+
+    def _open(self) -> None:
+        loaded = VectorIndex.load(self.path)
+        if loaded is not None:
+            index, meta = loaded
+            if meta.embedder == self.embedder.name and meta.dimension == self.embedder.dimension \
+                    and meta.seq <= self.store.last_seq():
+                self._vectors, self._seq = index, meta.seq
+                self._catch_up()
+                count, checksum = self.store.id_checksum()
+                if self._vectors.count == count and self._vectors.checksum() == checksum:
+                    return
+        self.rebuild()
+
+    def _catch_up(self) -> None:
+        latest, added, deleted = self.store.changes_since(self._seq)
+        if latest == self._seq:
+            return
+        present = set(self._vectors.ids().tolist()) if (added or deleted) else set()
+        gone = [i for i in deleted if i in present]
+        if gone and not self._vectors.supports_remove:
+            self.rebuild()
+            return
+        self._vectors.remove(gone)
+        fresh = [i for i in added if i not in present]
+        for ids, vecs in self.store.vectors(fresh):
+            self._vectors.add(ids, vecs)
+        self._seq = latest
+
+    def rebuild(self) -> None:
+        """Rebuild the vector index from the vectors stored in SQLite and save it atomically."""
+        with self._lock:
+            seq = self.store.last_seq()
+            count = self.store.count()
+            index = VectorIndex(self.embedder.dimension, VectorIndex.kind_for(count))
+            for ids, vecs in self.store.vectors():
+                index.add(ids, vecs)
+            self._vectors, self._seq = index, seq
+            self._catch_up()
+            self.save()
+
+    def save(self) -> None:
+        with self._lock:
+            if self._vectors is not None:
+                self._vectors.save(self.path, self._meta())
+
+    def _keyword_index(self):
+        if self._bm25 is None or self._bm25_seq != self._seq:
+            ids, texts = self.store.texts()
+            retriever = bm25s.BM25()
+            if texts:
+                retriever.index(_tokens(texts), show_progress=False)
+            self._bm25 = retriever
+            self._bm25_ids = np.array(ids, dtype=np.int64)
+            self._bm25_pos = {sid: i for i, sid in enumerate(ids)}
+            self._bm25_seq = self._seq
+        return self._bm25
+
+    @property
+    def count(self) -> int:
+        self.sync()
+        return self._vectors.count
+
+    # -- searching ----------------------------------------------------------------------------------------
+    def dense(self, query_vector: np.ndarray, n: int, candidates: np.ndarray | None) -> list[tuple[int, float]]:
+        with self._lock:
+            ids, scores = self._vectors.search(query_vector, n, candidates)
+        return list(zip(ids.tolist(), scores.tolist()))
+
+    def keyword(self, query: str, n: int, candidates: np.ndarray | None) -> list[tuple[int, float]]:
+        with self._lock:
+            retriever = self._keyword_index()
+            size = len(self._bm25_ids)
+            query_tokens = _tokens([query])
+            if size == 0 or not query_tokens[0]:
+                return []
+            mask = None
+            if candidates is not None:
+                mask = np.zeros(size, dtype=np.float32)
+                mask[[self._bm25_pos[c] for c in candidates.tolist() if c in self._bm25_pos]] = 1.0
+            docs, scores = retriever.retrieve(query_tokens, k=min(n, size), weight_mask=mask, show_progress=False)
+            return [(int(self._bm25_ids[d]), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
+               weights: tuple[float, float] = HYBRID_WEIGHTS) -> SearchResponse:
+        """Rank statements for ``query``; filters restrict the candidates before any ranking."""
+        query = " ".join((query or "").split())
+        if not query:
+            raise InvalidInput("the query is empty")
+        if mode not in MODES:
+            raise InvalidInput(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        if not isinstance(k, int) or not 1 <= k <= 100:
+            raise InvalidInput("k must be between 1 and 100")
+        if filters.since and filters.until and filters.since > filters.until:
+            raise InvalidInput("since is after until")
+        self.sync()
+        candidates = np.array(self.store.filter_ids(filters), dtype=np.int64) if filters else None
+        if candidates is not None and len(candidates) == 0:
+            return SearchResponse(query, mode, ())
+        pool = max(50, 4 * k)
+        if mode == "semantic":
+            ranked = self.dense(self.embedder.embed([query])[0], k, candidates)
+        elif mode == "keyword":
+            ranked = self.keyword(query, k, candidates)
+        else:
+            dense = self.dense(self.embedder.embed([query])[0], pool, candidates)
+            keyword = self.keyword(query, pool, candidates)
+            ranked = rrf([[i for i, _ in dense], [i for i, _ in keyword]], weights)[:k]
+        statements = self.store.get([i for i, _ in ranked])
+        hits = tuple(SearchHit(statements[i], s, best_sentence(statements[i].text, query))
+                     for i, s in ranked if i in statements)
+        return SearchResponse(query, mode, hits)

@@ -1,0 +1,344 @@
+"""The statement store: SQLite (WAL) as the source of truth for statements, their themes and vectors.
+
+Every change is also appended to a ``changes`` log with a monotonically increasing sequence number, so each
+process holding a derived index (FAISS, BM25) can catch up on exactly what it missed: a write acknowledged by
+one worker is visible to a search in any other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import sqlite3
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InvalidInput, NotFound
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS statements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    text TEXT NOT NULL,
+    organisation TEXT,
+    organisation_key TEXT,
+    date TEXT,
+    title TEXT,
+    url TEXT,
+    document_id TEXT,
+    paragraph_index INTEGER,
+    char_start INTEGER,
+    char_end INTEGER,
+    content_hash TEXT NOT NULL UNIQUE,
+    scores TEXT NOT NULL DEFAULT '{}',
+    model_version TEXT,
+    vector BLOB NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS statements_org ON statements (organisation_key);
+CREATE INDEX IF NOT EXISTS statements_date ON statements (date);
+CREATE TABLE IF NOT EXISTS statement_themes (
+    statement_id INTEGER NOT NULL REFERENCES statements (id) ON DELETE CASCADE,
+    theme TEXT NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (statement_id, theme)
+);
+CREATE INDEX IF NOT EXISTS statement_themes_theme ON statement_themes (theme, statement_id);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    op TEXT NOT NULL,
+    statement_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(value, field_name: str = "date") -> str | None:
+    """An ISO 8601 calendar date (YYYY-MM-DD) or None; anything else is InvalidInput."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise InvalidInput(f"{field_name} must be a date as YYYY-MM-DD, got {value!r}")
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{field_name} {value!r} is not a real calendar date") from exc
+    return value
+
+
+def normalise(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def content_hash(text: str, organisation: str | None) -> str:
+    """The dedupe key: the same normalised text from the same organisation is stored once."""
+    return hashlib.sha256(f"{normalise(organisation or '')}\0{normalise(text)}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class NewStatement:
+    text: str
+    organisation: str | None = None
+    date: str | None = None
+    title: str | None = None
+    url: str | None = None
+    document_id: str | None = None
+    paragraph_index: int | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass
+class Statement:
+    id: int
+    text: str
+    organisation: str | None
+    date: str | None
+    title: str | None
+    url: str | None
+    document_id: str | None
+    paragraph_index: int | None
+    start: int | None
+    end: int | None
+    themes: list = field(default_factory=list)     # [{"id", "score"}] tagged themes, best first
+    model_version: str | None = None
+    created: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "text": self.text, "organisation": self.organisation, "date": self.date,
+                "title": self.title, "url": self.url, "document_id": self.document_id,
+                "paragraph_index": self.paragraph_index, "start": self.start, "end": self.end,
+                "themes": self.themes, "model_version": self.model_version, "created": self.created}
+
+
+@dataclass
+class AddResult:
+    ids: list[int]          # one per input, in input order; a duplicate gets the id already stored
+    added: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class Filters:
+    themes: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.themes or self.organisations or self.since or self.until)
+
+
+class Store:
+    """SQLite access. Each call opens a short-lived connection, so one Store is safe across threads."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = self._connect()
+        try:
+            db.executescript(SCHEMA)  # each statement is idempotent; executescript manages its own commit
+        finally:
+            db.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.row_factory = sqlite3.Row
+        return db
+
+    @contextmanager
+    def _tx(self, write: bool = True):
+        db = self._connect()
+        try:
+            if write:
+                db.execute("BEGIN IMMEDIATE")
+            yield db
+            if write:
+                db.execute("COMMIT")
+        except BaseException:
+            if write and db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    # -- writes -------------------------------------------------------------------------------------------
+    def add(self, items: list[NewStatement], vectors: np.ndarray, scores: list[dict], thresholds: dict,
+            model_version: str | None) -> AddResult:
+        """Insert statements with their vectors and theme scores in one transaction; returns once committed."""
+        ids, added, dupes = [], 0, 0
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        with self._tx() as db:
+            for item, vec, sc in zip(items, vectors, scores):
+                key = content_hash(item.text, item.organisation)
+                row = db.execute("SELECT id FROM statements WHERE content_hash=?", (key,)).fetchone()
+                if row:
+                    ids.append(row["id"])
+                    dupes += 1
+                    continue
+                cur = db.execute(
+                    "INSERT INTO statements (text, organisation, organisation_key, date, title, url, document_id,"
+                    " paragraph_index, char_start, char_end, content_hash, scores, model_version, vector, created)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (item.text, item.organisation, normalise(item.organisation) if item.organisation else None,
+                     item.date, item.title, item.url, item.document_id, item.paragraph_index, item.start, item.end,
+                     key, json.dumps(sc), model_version, np.asarray(vec, dtype=np.float32).tobytes(), now))
+                sid = cur.lastrowid
+                self._write_themes(db, sid, sc, thresholds)
+                db.execute("INSERT INTO changes (op, statement_id) VALUES ('add', ?)", (sid,))
+                ids.append(sid)
+                added += 1
+        return AddResult(ids, added, dupes)
+
+    @staticmethod
+    def _write_themes(db, sid: int, scores: dict, thresholds: dict) -> None:
+        db.execute("DELETE FROM statement_themes WHERE statement_id=?", (sid,))
+        db.executemany("INSERT INTO statement_themes VALUES (?,?,?)",
+                       [(sid, t, float(s)) for t, s in scores.items() if s >= thresholds.get(t, 1.01)])
+
+    def retag(self, rows: list[tuple[int, dict]], thresholds: dict, model_version: str) -> None:
+        """Replace the theme scores of existing statements (after a new model is activated)."""
+        with self._tx() as db:
+            for sid, sc in rows:
+                db.execute("UPDATE statements SET scores=?, model_version=? WHERE id=?", (json.dumps(sc), model_version, sid))
+                self._write_themes(db, sid, sc, thresholds)
+
+    def delete(self, statement_id: int) -> None:
+        with self._tx() as db:
+            cur = db.execute("DELETE FROM statements WHERE id=?", (statement_id,))
+            if cur.rowcount == 0:
+                raise NotFound(f"no statement {statement_id}")
+            db.execute("INSERT INTO changes (op, statement_id) VALUES ('delete', ?)", (statement_id,))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- reads --------------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._tx(write=False) as db:
+            row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def count(self) -> int:
+        with self._tx(write=False) as db:
+            return db.execute("SELECT COUNT(*) FROM statements").fetchone()[0]
+
+    def last_seq(self) -> int:
+        with self._tx(write=False) as db:
+            return db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
+
+    def changes_since(self, seq: int) -> tuple[int, list[int], list[int]]:
+        """(latest seq, ids added since ``seq`` and still present, ids deleted since ``seq``)."""
+        with self._tx(write=False) as db:
+            rows = db.execute("SELECT seq, op, statement_id FROM changes WHERE seq > ? ORDER BY seq", (seq,)).fetchall()
+        latest = rows[-1]["seq"] if rows else seq
+        state: dict[int, str] = {}
+        for r in rows:
+            state[r["statement_id"]] = r["op"]
+        return latest, [i for i, op in state.items() if op == "add"], [i for i, op in state.items() if op == "delete"]
+
+    def vectors(self, ids: list[int] | None = None, batch: int = 5000):
+        """Yield (ids, vectors) batches for the given ids, or for every statement in id order."""
+        with self._tx(write=False) as db:
+            if ids is None:
+                last = 0
+                while True:
+                    rows = db.execute("SELECT id, vector FROM statements WHERE id > ? ORDER BY id LIMIT ?",
+                                      (last, batch)).fetchall()
+                    if not rows:
+                        return
+                    last = rows[-1]["id"]
+                    yield self._unpack(rows)
+            else:
+                for i in range(0, len(ids), 900):
+                    chunk = ids[i:i + 900]
+                    rows = db.execute(f"SELECT id, vector FROM statements WHERE id IN ({','.join('?' * len(chunk))})"
+                                      " ORDER BY id", chunk).fetchall()
+                    if rows:
+                        yield self._unpack(rows)
+
+    @staticmethod
+    def _unpack(rows):
+        return (np.array([r["id"] for r in rows], dtype=np.int64),
+                np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows]))
+
+    def texts(self, ids: list[int] | None = None) -> tuple[list[int], list[str]]:
+        with self._tx(write=False) as db:
+            rows = db.execute("SELECT id, text, title FROM statements ORDER BY id").fetchall()
+        return [r["id"] for r in rows], [r["text"] for r in rows]
+
+    def id_checksum(self) -> tuple[int, str]:
+        """(count, sha256 over sorted ids): what a derived index must match."""
+        h = hashlib.sha256()
+        n = 0
+        with self._tx(write=False) as db:
+            for (sid,) in db.execute("SELECT id FROM statements ORDER BY id"):
+                h.update(int(sid).to_bytes(8, "little"))
+                n += 1
+        return n, h.hexdigest()
+
+    def get(self, ids: list[int]) -> dict[int, Statement]:
+        out: dict[int, Statement] = {}
+        with self._tx(write=False) as db:
+            for i in range(0, len(ids), 900):
+                chunk = ids[i:i + 900]
+                marks = ",".join("?" * len(chunk))
+                for r in db.execute(f"SELECT * FROM statements WHERE id IN ({marks})", chunk):
+                    out[r["id"]] = self._statement(r)
+                for r in db.execute(f"SELECT statement_id, theme, score FROM statement_themes WHERE statement_id IN"
+                                    f" ({marks}) ORDER BY score DESC", chunk):
+                    out[r["statement_id"]].themes.append({"id": r["theme"], "score": round(r["score"], 4)})
+        return out
+
+    def get_one(self, statement_id: int) -> Statement:
+        found = self.get([statement_id])
+        if statement_id not in found:
+            raise NotFound(f"no statement {statement_id}")
+        return found[statement_id]
+
+    @staticmethod
+    def _statement(r) -> Statement:
+        return Statement(r["id"], r["text"], r["organisation"], r["date"], r["title"], r["url"], r["document_id"],
+                         r["paragraph_index"], r["char_start"], r["char_end"], [], r["model_version"], r["created"])
+
+    def filter_ids(self, filters: Filters) -> list[int]:
+        """Ids of the statements that pass every filter (themes: any of; organisations: any of)."""
+        sql, args = ["SELECT s.id FROM statements s WHERE 1=1"], []
+        if filters.organisations:
+            sql.append(f"AND s.organisation_key IN ({','.join('?' * len(filters.organisations))})")
+            args += [normalise(o) for o in filters.organisations]
+        if filters.since:
+            sql.append("AND s.date >= ?")
+            args.append(filters.since)
+        if filters.until:
+            sql.append("AND s.date <= ?")
+            args.append(filters.until)
+        if filters.themes:
+            sql.append(f"AND s.id IN (SELECT statement_id FROM statement_themes WHERE theme IN"
+                       f" ({','.join('?' * len(filters.themes))}))")
+            args += list(filters.themes)
+        with self._tx(write=False) as db:
+            return [r[0] for r in db.execute(" ".join(sql) + " ORDER BY s.id", args)]
+
+    def organisations(self) -> list[dict]:
+        with self._tx(write=False) as db:
+            rows = db.execute("SELECT organisation, COUNT(*) AS n, MIN(date) AS first, MAX(date) AS last FROM"
+                              " statements WHERE organisation IS NOT NULL GROUP BY organisation_key"
+                              " ORDER BY n DESC, organisation").fetchall()
+        return [{"name": r["organisation"], "statements": r["n"], "first_date": r["first"], "last_date": r["last"]}
+                for r in rows]
+
+    def all_scores(self, batch: int = 2000):
+        """Yield (ids, vectors) for re-tagging every statement."""
+        yield from self.vectors(None, batch)

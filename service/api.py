@@ -1,0 +1,290 @@
+"""The JSON API under /api/v1. Views parse, call one function of the pipeline, and return JSON."""
+
+from __future__ import annotations
+
+import hmac
+from functools import wraps
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from classifier.errors import InvalidInput, MalformedRequest, PayloadTooLarge, Unauthorized
+from classifier.ingest import document_from_record
+from classifier.paragraphs import Paragraph
+from classifier.search import MODES
+from classifier.store import Filters, NewStatement, parse_date
+from classifier.textpolicy import check_text
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def pipeline():
+    return current_app.extensions["joinedup"]
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 saying what is wrong with it."""
+    if not request.is_json:
+        raise MalformedRequest("the body must be JSON with Content-Type: application/json")
+    raw = request.get_data(cache=True)
+    try:
+        data = request.get_json(silent=False)
+    except Exception as exc:  # werkzeug raises BadRequest on undecodable or invalid JSON
+        if len(raw) > current_app.config["MAX_CONTENT_LENGTH"]:
+            raise PayloadTooLarge("the body is over the size limit") from exc
+        raise MalformedRequest("the body is not valid UTF-8 JSON") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return data
+
+
+def require_token(view):
+    """Writes need ``Authorization: Bearer <token>`` when JOINEDUP_API_TOKEN is set."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        token = pipeline().settings.api_token
+        if token:
+            given = request.headers.get("Authorization", "")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+                raise Unauthorized("this endpoint needs 'Authorization: Bearer <token>'")
+        return view(*args, **kwargs)
+
+    wrapped.requires_token = True
+    return wrapped
+
+
+def _limits():
+    s = pipeline().settings
+    return s.max_paragraphs, s.max_paragraph_chars
+
+
+def _paragraph_list(items, field: str) -> list[str]:
+    max_n, max_chars = _limits()
+    if not isinstance(items, list) or not items:
+        raise InvalidInput(f"'{field}' must be a non-empty list")
+    if len(items) > max_n:
+        raise PayloadTooLarge(f"{len(items)} items in '{field}'; the limit is {max_n} per request",
+                              {"limit": max_n})
+    return [check_text(t, f"{field}[{i}]", max_chars) for i, t in enumerate(items)]
+
+
+@bp.get("/health")
+def health():
+    """Liveness and what is being served.
+    ---
+    get:
+      summary: Service health
+      responses:
+        200: {description: OK, content: {application/json: {schema: Health}}}
+    """
+    p = pipeline()
+    version = p.registry.active_version()
+    return jsonify({"status": "ok", "model": {"version": version}, "statements": p.store.count()})
+
+
+@bp.get("/themes")
+def themes():
+    """The codebook.
+    ---
+    get:
+      summary: List the themes
+      responses:
+        200: {description: OK, content: {application/json: {schema: Themes}}}
+    """
+    return jsonify({"themes": [t.to_dict() for t in pipeline().codebook.themes]})
+
+
+@bp.post("/tag")
+def tag():
+    """Tag a text (split into paragraphs) or a list of paragraphs (each tagged as is).
+    ---
+    post:
+      summary: Tag text with integration themes
+      requestBody:
+        required: true
+        content: {application/json: {schema: TagRequest}}
+      responses:
+        200: {description: Tagged paragraphs and a document summary, content: {application/json: {schema: TagResponse}}}
+        400: {description: Malformed JSON, content: {application/json: {schema: Error}}}
+        413: {description: Too large, content: {application/json: {schema: Error}}}
+        422: {description: Invalid input, content: {application/json: {schema: Error}}}
+    """
+    body = json_body()
+    scorer = pipeline().scorer()
+    if "paragraphs" in body and "text" in body:
+        raise InvalidInput("give either 'text' or 'paragraphs', not both")
+    if "paragraphs" in body:
+        result = scorer.tag_texts(_paragraph_list(body["paragraphs"], "paragraphs"))
+    elif "text" in body:
+        max_n, max_chars = _limits()
+        text = check_text(body["text"], "text")
+        from classifier.paragraphs import split_paragraphs
+
+        paragraphs = split_paragraphs(text)
+        if not paragraphs:
+            raise InvalidInput("the text has no paragraphs to tag (only headings or page numbers)")
+        if len(paragraphs) > max_n:
+            raise PayloadTooLarge(f"the text has {len(paragraphs)} paragraphs; the limit is {max_n}", {"limit": max_n})
+        long = [p.index for p in paragraphs if len(p.text) > max_chars]
+        if long:
+            raise InvalidInput(f"paragraph {long[0]} is over {max_chars} characters", {"limit": max_chars})
+        result = scorer.tag_paragraphs(paragraphs)
+    else:
+        raise InvalidInput("give 'text' (a string) or 'paragraphs' (a list of strings)")
+    return jsonify(result.to_dict())
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"'{name}' must be an integer") from exc
+
+
+@bp.get("/search")
+def search():
+    """Search stored statements.
+    ---
+    get:
+      summary: Search statements (hybrid, semantic or keyword)
+      parameters:
+        - {name: q, in: query, required: true, schema: {type: string, minLength: 1}}
+        - {name: k, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}}
+        - {name: theme, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true}
+        - {name: organisation, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true}
+        - {name: since, in: query, schema: {type: string, format: date}}
+        - {name: until, in: query, schema: {type: string, format: date}}
+        - {name: mode, in: query, schema: {type: string, enum: [hybrid, semantic, keyword], default: hybrid}}
+      responses:
+        200: {description: Ranked results, content: {application/json: {schema: SearchResponse}}}
+        422: {description: Invalid input, content: {application/json: {schema: Error}}}
+    """
+    p = pipeline()
+    query = check_text(request.args.get("q", ""), "q", 1000)
+    themes = p.codebook.validate(request.args.getlist("theme"))
+    organisations = [check_text(o, "organisation", 300) for o in request.args.getlist("organisation")]
+    filters = Filters(tuple(themes), tuple(organisations), parse_date(request.args.get("since"), "since"),
+                      parse_date(request.args.get("until"), "until"))
+    mode = request.args.get("mode", "hybrid")
+    if mode not in MODES:
+        raise InvalidInput(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    return jsonify(p.search_index.search(query, k=_int_arg("k", 10), filters=filters, mode=mode).to_dict())
+
+
+def _new_statement(obj, where: str) -> NewStatement:
+    if not isinstance(obj, dict):
+        raise InvalidInput(f"{where} must be an object")
+    _, max_chars = _limits()
+    text = check_text(obj.get("text"), f"{where}.text", max_chars)
+    doc = document_from_record(dict(obj, text=text), where)
+    for f in ("organisation", "title", "url"):
+        if getattr(doc, f):
+            check_text(getattr(doc, f), f"{where}.{f}", 2000)
+    return NewStatement(" ".join(text.split()), doc.organisation, doc.date, doc.title, doc.url)
+
+
+@bp.post("/statements")
+@require_token
+def add_statements():
+    """Add statements, or a document split into paragraph statements.
+    ---
+    post:
+      summary: Add statements (token required when configured)
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content: {application/json: {schema: AddStatementsRequest}}
+      responses:
+        201: {description: Stored, content: {application/json: {schema: AddStatementsResponse}}}
+        401: {description: Missing or wrong token, content: {application/json: {schema: Error}}}
+        413: {description: Too large, content: {application/json: {schema: Error}}}
+        422: {description: Invalid input, content: {application/json: {schema: Error}}}
+    """
+    body = json_body()
+    p = pipeline()
+    max_n, _ = _limits()
+    if "statements" in body and "document" in body:
+        raise InvalidInput("give either 'statements' or 'document', not both")
+    if "statements" in body:
+        items = body["statements"]
+        if not isinstance(items, list) or not items:
+            raise InvalidInput("'statements' must be a non-empty list")
+        if len(items) > max_n:
+            raise PayloadTooLarge(f"{len(items)} statements; the limit is {max_n} per request", {"limit": max_n})
+        new = [_new_statement(obj, f"statements[{i}]") for i, obj in enumerate(items)]
+    elif "document" in body:
+        doc_obj = body["document"]
+        if not isinstance(doc_obj, dict):
+            raise InvalidInput("'document' must be an object")
+        check_text(doc_obj.get("text"), "document.text")
+        doc = document_from_record(doc_obj, "document")
+        new = p.statements_from_document(doc)
+        if not new:
+            raise InvalidInput("the document has no paragraphs to store")
+        if len(new) > max_n:
+            raise PayloadTooLarge(f"the document has {len(new)} paragraphs; the limit is {max_n}", {"limit": max_n})
+    else:
+        raise InvalidInput("give 'statements' (a list) or 'document' (an object)")
+    result = p.add_statements(new)
+    return jsonify({"ids": result.ids, "added": result.added, "duplicates": result.duplicates}), 201
+
+
+@bp.get("/statements/<int:statement_id>")
+def get_statement(statement_id: int):
+    """One stored statement.
+    ---
+    get:
+      summary: Get a statement
+      parameters: [{name: statement_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: The statement, content: {application/json: {schema: Statement}}}
+        404: {description: Not found, content: {application/json: {schema: Error}}}
+    """
+    return jsonify(pipeline().store.get_one(statement_id).to_dict())
+
+
+@bp.delete("/statements/<int:statement_id>")
+@require_token
+def delete_statement(statement_id: int):
+    """Delete a stored statement.
+    ---
+    delete:
+      summary: Delete a statement (token required when configured)
+      security: [{bearer: []}]
+      parameters: [{name: statement_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: Deleted, content: {application/json: {schema: Deleted}}}
+        401: {description: Missing or wrong token, content: {application/json: {schema: Error}}}
+        404: {description: Not found, content: {application/json: {schema: Error}}}
+    """
+    pipeline().store.delete(statement_id)
+    return jsonify({"deleted": statement_id})
+
+
+@bp.get("/organisations")
+def organisations():
+    """Organisations with statement counts.
+    ---
+    get:
+      summary: List organisations
+      responses:
+        200: {description: OK, content: {application/json: {schema: Organisations}}}
+    """
+    return jsonify({"organisations": pipeline().store.organisations()})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(current_app.extensions["joinedup_openapi"])
+
+
+@bp.get("/metrics")
+def metrics():
+    from .metrics import render
+
+    body, content_type = render(current_app)
+    return Response(body, content_type=content_type)

@@ -1,0 +1,40 @@
+"""One JSON error shape for every error: ``{"error": {"code", "message", "details"?}}``."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from classifier.errors import JoinedupError
+
+
+def error_response(status: int, code: str, message: str, details=None):
+    body = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def _http_code(exc: HTTPException) -> str:
+    return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(JoinedupError)
+    def _joinedup(exc: JoinedupError):
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        response = error_response(exc.code or 500, _http_code(exc), exc.description or exc.name)
+        if exc.code == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # Logged with its traceback; the client gets the same shape without internals.
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal_error", "an internal error occurred; it has been logged")

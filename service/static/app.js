@@ -1,0 +1,81 @@
+// The page talks to the same JSON API as everyone else.
+const COLOURS = ["#1f5fbf", "#a1371f", "#2e7d32", "#6a3fa0", "#b45309", "#0e7490", "#be185d",
+                 "#4d7c0f", "#7c2d12", "#1e40af", "#9d174d", "#115e59", "#57534e"];
+let themeOrder = [];
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+function chip(theme) {
+  const i = Math.max(0, themeOrder.indexOf(theme.id));
+  const c = el("span", { class: "chip", style: `background:${COLOURS[i % COLOURS.length]}`, title: theme.id }, theme.label || theme.id);
+  if (theme.score !== undefined) c.append(el("span", { class: "score" }, Number(theme.score).toFixed(2)));
+  return c;
+}
+
+async function api(url, options) {
+  const response = await fetch(url, options);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error ? body.error.message : `HTTP ${response.status}`);
+  return body;
+}
+
+async function loadThemes() {
+  const body = await api("/api/v1/themes");
+  themeOrder = body.themes.map(t => t.id);
+  window.themeLabels = Object.fromEntries(body.themes.map(t => [t.id, t.label]));
+  const orgs = await api("/api/v1/organisations");
+  const list = document.getElementById("org-list");
+  for (const o of orgs.organisations) list.append(el("option", { value: o.name }));
+}
+
+document.getElementById("tag-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = document.getElementById("tag-status");
+  const results = document.getElementById("tag-results");
+  const summary = document.getElementById("tag-summary");
+  results.replaceChildren(); summary.replaceChildren();
+  status.textContent = "Tagging…"; status.className = "";
+  try {
+    const body = await api("/api/v1/tag", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: document.getElementById("tag-text").value }) });
+    status.textContent = `${body.paragraphs.length} paragraph(s) tagged by model ${body.model.version}.`;
+    const docChips = el("div", { class: "chips" });
+    for (const t of body.document.themes) docChips.append(chip({ id: t.id, label: `${t.label} (${t.paragraphs.length})` }));
+    summary.append(el("h3", {}, "Document themes"), body.document.themes.length ? docChips : el("p", { class: "none" }, "No theme found"));
+    for (const p of body.paragraphs) {
+      const chips = el("div", { class: "chips" });
+      for (const t of p.themes) chips.append(chip(t));
+      results.append(el("li", {}, el("p", {}, p.text), p.themes.length ? chips : el("p", { class: "none" }, "No theme")));
+    }
+  } catch (err) { status.textContent = err.message; status.className = "error"; }
+});
+
+document.getElementById("search-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const params = new URLSearchParams();
+  for (const [k, v] of form.entries()) if (v) params.append(k, v);
+  const status = document.getElementById("search-status");
+  const results = document.getElementById("search-results");
+  results.replaceChildren();
+  status.textContent = "Searching…"; status.className = "";
+  try {
+    const body = await api(`/api/v1/search?${params}`);
+    status.textContent = body.results.length ? `${body.results.length} result(s).` : "No matching statements.";
+    for (const r of body.results) {
+      const h = r.highlight;
+      const text = el("p", {}, r.text.slice(0, h.start), el("mark", {}, r.text.slice(h.start, h.end)), r.text.slice(h.end));
+      const chips = el("div", { class: "chips" });
+      for (const t of r.themes) chips.append(chip({ id: t.id, label: (window.themeLabels || {})[t.id] || t.id, score: t.score }));
+      const meta = el("p", { class: "meta" }, `${r.organisation || "Unknown organisation"} · ${r.date || "undated"} · ${r.title || ""}`);
+      results.append(el("li", {}, meta, text, chips));
+    }
+  } catch (err) { status.textContent = err.message; status.className = "error"; }
+});
+
+loadThemes().catch(() => {});

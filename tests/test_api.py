@@ -1,0 +1,188 @@
+import io
+import json
+
+import pytest
+
+STATEMENTS = [
+    {"text": "Social care needs a workforce plan with better pay for carers and staff.",
+     "organisation": "Wexcombe County Council", "date": "2015-03-01", "title": "Workforce"},
+    {"text": "Delayed discharge from hospital beds rose this winter and the wards are full.",
+     "organisation": "Harrow Vale ICB", "date": "2018-11-02"},
+    {"text": "The budget settlement leaves a funding gap and an overspend.", "organisation": "Wexcombe County Council"},
+]
+
+
+def _error(resp, status, code=None):
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
+    if code:
+        assert body["error"]["code"] == code
+    return body["error"]
+
+
+def test_health_and_themes(client, trained):
+    body = client.get("/api/v1/health").get_json()
+    assert body == {"status": "ok", "model": {"version": trained.registry.active_version()}, "statements": 0}
+    themes = client.get("/api/v1/themes").get_json()["themes"]
+    assert len(themes) == 13 and themes[0]["id"] == "funding"
+
+
+def test_tag_text_splits_and_rolls_up(client, trained):
+    text = "Staff vacancies and pay for carers.\n\nDelayed discharge from beds this winter.\n\nStaff training and recruitment."
+    body = client.post("/api/v1/tag", json={"text": text}).get_json()
+    assert body["model"]["version"] == trained.registry.active_version()
+    assert [p["index"] for p in body["paragraphs"]] == [0, 1, 2]
+    for p in body["paragraphs"]:
+        assert text[p["start"]:p["end"]] == p["text"]
+        assert set(p["scores"]) == set(trained.scorer().theme_ids)
+        assert [t["score"] for t in p["themes"]] == sorted([t["score"] for t in p["themes"]], reverse=True)
+    doc = {t["id"]: t for t in body["document"]["themes"]}
+    assert {0, 2} <= set(doc["workforce"]["paragraphs"]) and 1 in doc["hospital_discharge"]["paragraphs"]
+    for theme_id, d in doc.items():
+        tagged = [p for p in body["paragraphs"] if theme_id in [t["id"] for t in p["themes"]]]
+        assert d["paragraphs"] == [p["index"] for p in tagged]
+        assert d["score"] == max(t["score"] for p in tagged for t in p["themes"] if t["id"] == theme_id)
+    counts = [len(d["paragraphs"]) for d in body["document"]["themes"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_tag_paragraphs_are_not_split(client):
+    body = client.post("/api/v1/tag", json={"paragraphs": ["one\n\ntwo", "three"]}).get_json()
+    assert [p["text"] for p in body["paragraphs"]] == ["one\n\ntwo", "three"]
+
+
+def test_statements_round_trip_search_and_delete(client):
+    resp = client.post("/api/v1/statements", json={"statements": STATEMENTS})
+    assert resp.status_code == 201
+    body = resp.get_json()
+    assert body["added"] == 3 and body["duplicates"] == 0 and len(body["ids"]) == 3
+    again = client.post("/api/v1/statements", json={"statements": [STATEMENTS[2], {"text": "brand new text here"}]})
+    assert again.get_json()["ids"][0] == body["ids"][2] and again.get_json()["duplicates"] == 1
+    found = client.get("/api/v1/search", query_string={"q": "workforce pay carers", "k": 1}).get_json()
+    assert found["results"][0]["id"] == body["ids"][0]
+    filtered = client.get("/api/v1/search", query_string=[("q", "anything"), ("organisation", "Harrow Vale ICB")]).get_json()
+    assert [r["organisation"] for r in filtered["results"]] == ["Harrow Vale ICB"]
+    one = client.get(f"/api/v1/statements/{body['ids'][1]}").get_json()
+    assert one["organisation"] == "Harrow Vale ICB" and one["date"] == "2018-11-02"
+    assert client.delete(f"/api/v1/statements/{body['ids'][1]}").status_code == 200
+    _error(client.get(f"/api/v1/statements/{body['ids'][1]}"), 404, "not_found")
+    orgs = client.get("/api/v1/organisations").get_json()["organisations"]
+    assert orgs[0] == {"name": "Wexcombe County Council", "statements": 2, "first_date": "2015-03-01",
+                       "last_date": "2015-03-01"}
+
+
+def test_document_is_split_into_statements(client):
+    resp = client.post("/api/v1/statements", json={"document": {
+        "text": "First paragraph on staff pay.\n\nSecond paragraph on beds.", "organisation": "X", "date": "2020-01-02"}})
+    assert resp.status_code == 201 and resp.get_json()["added"] == 2
+
+
+@pytest.mark.parametrize("path", ["/nope", "/api/v1/nope", "/api/v1/statements/abc"])
+def test_unknown_paths_are_json_404(client, path):
+    _error(client.get(path), 404)
+
+
+def test_wrong_method_is_json_405(client):
+    err = _error(client.get("/api/v1/tag"), 405)
+    assert "method" in err["message"].lower()
+
+
+@pytest.mark.parametrize("kwargs,status", [
+    ({"data": "{not json", "content_type": "application/json"}, 400),
+    ({"data": "text=hello", "content_type": "application/x-www-form-urlencoded"}, 400),
+    ({"data": b"\xff\xfe{\"text\": 1}", "content_type": "application/json"}, 400),
+    ({"json": ["a list"]}, 422),
+    ({"json": {}}, 422),
+    ({"json": {"text": ""}}, 422),
+    ({"json": {"text": "   \n "}}, 422),
+    ({"json": {"text": 42}}, 422),
+    ({"json": {"paragraphs": []}}, 422),
+    ({"json": {"paragraphs": ["ok", 3]}}, 422),
+    ({"json": {"text": "a", "paragraphs": ["b"]}}, 422),
+    ({"json": {"text": "nul \u0000 byte"}}, 422),
+    ({"json": {"text": "bidi \u202e override"}}, 422),
+    ({"data": '{"text": "lone \\ud800 surrogate"}', "content_type": "application/json"}, 422),
+    ({"json": {"paragraphs": ["x"] * 501}}, 413),
+    ({"json": {"paragraphs": ["x" * 20001]}}, 422),
+])
+def test_bad_tag_requests(client, kwargs, status):
+    _error(client.post("/api/v1/tag", **kwargs), status)
+
+
+def test_oversized_body_is_413_with_and_without_content_length(client):
+    big = json.dumps({"text": "word " * 600_000})
+    _error(client.post("/api/v1/tag", data=big, content_type="application/json"), 413)
+    # A chunked upload has no Content-Length; the server reads until the limit and stops there.
+    _error(client.post("/api/v1/tag", input_stream=io.BytesIO(big.encode()), content_type="application/json",
+                       headers={"Transfer-Encoding": "chunked"},
+                       environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""}), 413)
+
+
+@pytest.mark.parametrize("query,status", [
+    ({}, 422), ({"q": ""}, 422), ({"q": "x", "k": "0"}, 422), ({"q": "x", "k": "101"}, 422), ({"q": "x", "k": "ten"}, 422),
+    ({"q": "x", "mode": "fuzzy"}, 422), ({"q": "x", "theme": "nonsense"}, 422), ({"q": "x", "since": "2020-02-30"}, 422),
+    ({"q": "x", "since": "2021-01-01", "until": "2020-01-01"}, 422),
+])
+def test_bad_search_requests(client, query, status):
+    _error(client.get("/api/v1/search", query_string=query), status)
+
+
+def test_writes_need_the_token_when_configured(token_client):
+    payload = {"statements": STATEMENTS[:1]}
+    _error(token_client.post("/api/v1/statements", json=payload), 401, "unauthorized")
+    _error(token_client.post("/api/v1/statements", json=payload, headers={"Authorization": "Bearer wrong"}), 401)
+    _error(token_client.post("/api/v1/statements", json=payload, headers={"Authorization": "Basic s3cret"}), 401)
+    _error(token_client.delete("/api/v1/statements/1"), 401)
+    ok = token_client.post("/api/v1/statements", json=payload, headers={"Authorization": "Bearer s3cret"})
+    assert ok.status_code == 201
+    # reads stay open
+    assert token_client.get("/api/v1/search", query_string={"q": "pay"}).status_code == 200
+    assert token_client.post("/api/v1/tag", json={"text": "pay"}).status_code == 200
+
+
+def test_openapi_lists_every_endpoint(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/health", "/api/v1/tag", "/api/v1/search", "/api/v1/statements",
+                 "/api/v1/statements/{statement_id}", "/api/v1/organisations", "/api/v1/themes"):
+        assert path in spec["paths"], path
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_metrics_count_requests_and_report_state(client):
+    client.get("/api/v1/health")
+    client.get("/api/v1/nope")
+    text = client.get("/api/v1/metrics").get_data(as_text=True)
+    assert 'joinedup_requests_total{endpoint="/api/v1/health",method="GET",status="200"} 1.0' in text
+    assert 'joinedup_errors_total{endpoint="unmatched",status="404"} 1.0' in text
+    assert "joinedup_statements 0.0" in text and "joinedup_model_info{version=" in text
+
+
+def test_index_page_renders(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "<textarea" in html and 'for="tag-text"' in html and "Housing and wider determinants" in html
+
+
+def test_hostile_barrage_leaves_data_intact(client):
+    ids = client.post("/api/v1/statements", json={"statements": STATEMENTS}).get_json()["ids"]
+    before = [client.get(f"/api/v1/statements/{i}").get_json() for i in ids]
+    bad = [
+        ("post", "/api/v1/statements", {"json": {"statements": [{"text": "x", "date": "2020-99-01"}]}}),
+        ("post", "/api/v1/statements", {"json": {"statements": [{"text": "ok"}, {"text": ""}]}}),
+        ("post", "/api/v1/statements", {"json": {"statements": "nope"}}),
+        ("post", "/api/v1/statements", {"json": {"document": {"text": "\u0000"}}}),
+        ("post", "/api/v1/statements", {"data": "[", "content_type": "application/json"}),
+        ("delete", "/api/v1/statements/999999", {}),
+        ("delete", "/api/v1/statements/-1", {}),
+        ("put", "/api/v1/statements/1", {"json": {}}),
+        ("get", "/api/v1/search", {"query_string": {"q": "\u202e"}}),
+        ("get", "/api/v1/search", {"query_string": {"q": "x" * 5000}}),
+    ]
+    for method, path, kwargs in bad:
+        resp = getattr(client, method)(path, **kwargs)
+        assert 400 <= resp.status_code < 500, (method, path, resp.status_code)
+        assert "error" in resp.get_json()
+    after = [client.get(f"/api/v1/statements/{i}").get_json() for i in ids]
+    assert after == before
+    assert client.get("/api/v1/health").get_json()["statements"] == 3

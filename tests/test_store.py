@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from classifier.errors import InvalidInput, NotFound
+from classifier.store import Filters, NewStatement, Store, content_hash, parse_date
+
+
+def _add(store, texts, org="Wexcombe County Council", date="2020-01-01", themes=None):
+    vecs = np.eye(len(texts), 8, dtype=np.float32)
+    scores = [{"funding": 0.9 if (themes or {}).get(t) == "funding" else 0.1} for t in texts]
+    return store.add([NewStatement(t, org, date) for t in texts], vecs, scores, {"funding": 0.5}, "v1")
+
+
+def test_add_returns_ids_in_input_order_and_dedupes(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    first = _add(store, ["alpha text", "beta text"])
+    again = _add(store, ["gamma text", "Alpha   TEXT"])
+    assert first.added == 2 and again.added == 1 and again.duplicates == 1
+    assert again.ids[1] == first.ids[0]
+    assert store.count() == 3
+
+
+def test_same_text_from_another_organisation_is_not_a_duplicate(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    _add(store, ["shared words"], org="A")
+    r = _add(store, ["shared words"], org="B")
+    assert r.added == 1
+    assert content_hash("x", "A") != content_hash("x", "B")
+
+
+def test_themes_over_threshold_are_stored_and_filterable(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    r = _add(store, ["money", "people"], themes={"money": "funding"})
+    got = store.get_one(r.ids[0])
+    assert got.themes == [{"id": "funding", "score": 0.9}] and got.model_version == "v1"
+    assert store.get_one(r.ids[1]).themes == []
+    assert store.filter_ids(Filters(themes=("funding",))) == [r.ids[0]]
+
+
+def test_filters_by_organisation_case_insensitively_and_dates(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    a = _add(store, ["one"], org="Wexcombe County Council", date="2014-05-01").ids[0]
+    b = _add(store, ["two"], org="Other Trust", date="2019-05-01").ids[0]
+    c = _add(store, ["three"], org="Other Trust", date=None).ids[0]
+    assert store.filter_ids(Filters(organisations=("wexcombe county council",))) == [a]
+    assert store.filter_ids(Filters(since="2015-01-01")) == [b]
+    assert store.filter_ids(Filters(until="2015-01-01")) == [a]
+    assert store.filter_ids(Filters(organisations=("Other Trust",))) == [b, c]
+
+
+def test_delete_logs_a_change_and_missing_is_not_found(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    ids = _add(store, ["one", "two"]).ids
+    seq = store.last_seq()
+    store.delete(ids[0])
+    latest, added, deleted = store.changes_since(seq)
+    assert latest > seq and deleted == [ids[0]] and added == []
+    with pytest.raises(NotFound):
+        store.delete(ids[0])
+    with pytest.raises(NotFound):
+        store.get_one(ids[0])
+
+
+def test_vectors_round_trip(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    ids = _add(store, ["one", "two", "three"]).ids
+    got_ids, vecs = next(store.vectors())
+    assert got_ids.tolist() == ids and np.allclose(vecs, np.eye(3, 8))
+
+
+def test_failed_batch_leaves_nothing_behind(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    with pytest.raises(Exception):
+        store.add([NewStatement("ok"), NewStatement(None)], np.zeros((2, 8), np.float32), [{}, {}], {}, "v1")
+    assert store.count() == 0 and store.last_seq() == 0
+
+
+@pytest.mark.parametrize("bad", ["2020-13-01", "2020-02-30", "20200101", "yesterday", 2020])
+def test_bad_dates_are_rejected(bad):
+    with pytest.raises(InvalidInput):
+        parse_date(bad)
+
+
+def test_organisations_lists_counts(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    _add(store, ["a", "b"], org="A")
+    _add(store, ["c"], org="B")
+    assert [(o["name"], o["statements"]) for o in store.organisations()] == [("A", 2), ("B", 1)]
