@@ -23,8 +23,10 @@ install: $(STAMP)
 model: $(STAMP)
 	$(BIN)/joinedup train --if-missing
 
+# Serve on http://127.0.0.1:8000/ with the sample corpus loaded on first run.
 run: model
-	$(BIN)/joinedup demo
+	$(BIN)/joinedup ingest --if-empty training_data/sample_corpus.jsonl
+	$(BIN)/joinedup serve
 
 # pytest exits 5 when it collects no tests; that must fail, not pass quietly.
 test: model

@@ -160,10 +160,15 @@ def tag(pipe: Pipeline, source, as_json, jsonl, batch_size):
 @click.option("--title", default=None, help="Title for records that give none.")
 @click.option("--url", default=None, help="Source URL for records that give none.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the store already holds statements.")
 @click.pass_obj
-def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet):
+def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empty):
     """Add statements from .jsonl, .csv, .txt, .md, .html, .pdf or .docx files; each is tagged on the way in."""
     from .store import parse_date
+
+    if if_empty and pipe.store.count():
+        click.echo(f"{pipe.store.count()} statements already stored; not ingesting")
+        return
 
     defaults = {"organisation": organisation, "date": parse_date(date, "--date"), "title": title, "url": url}
 

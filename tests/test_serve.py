@@ -1,0 +1,126 @@
+"""The service under gunicorn with several workers: read-your-writes and model activation across workers."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from classifier.training import train
+from service.cli import is_loopback
+
+BIN = Path(sys.executable).parent / "joinedup"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _call(port, method, path, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture
+def server(trained, tmp_path):
+    port = _free_port()
+    s = trained.settings
+    env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
+               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL="hashing:64",
+               JOINEDUP_API_TOKEN="tok")
+    proc = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "3", "--threads", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "w"))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if _call(port, "GET", "/api/v1/health")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
+    yield port, proc
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0  # graceful shutdown on SIGTERM
+
+
+def test_a_write_acknowledged_by_one_worker_is_found_by_every_worker(server):
+    port, _ = server
+    auth = {"Authorization": "Bearer tok"}
+    for n in range(5):
+        text = f"Unique statement {n} about zebra crossings near the hospital{n} site."
+        status, body = _call(port, "POST", "/api/v1/statements", {"statements": [{"text": text, "organisation": f"O{n}"}]},
+                              auth)
+        assert status == 201
+        sid = body["ids"][0]
+        # many searches right after, spread over the workers by the kernel: every one must see it
+        for _ in range(12):
+            status, found = _call(port, "GET", f"/api/v1/search?q=zebra+crossings+hospital{n}&k=1&mode=keyword")
+            assert status == 200 and found["results"][0]["id"] == sid
+
+
+def test_an_activated_model_is_served_by_every_worker(server, trained):
+    port, _ = server
+    reg = trained.registry
+    old = reg.active_version()
+    s = trained.settings
+    new = train(trained.codebook, trained.embedder, reg, s.training_data_dir / "labelled", None, seed=99,
+                activate=False).version
+    before = [_call(port, "POST", "/api/v1/tag", {"text": "staff pay"})[1]["model"]["version"] for _ in range(6)]
+    assert set(before) == {old}
+    reg.activate(new)
+    after = [_call(port, "POST", "/api/v1/tag", {"text": "staff pay"})[1]["model"]["version"] for _ in range(12)]
+    assert set(after) == {new}
+
+
+def test_unauthenticated_write_is_refused_by_the_server(server):
+    port, _ = server
+    status, body = _call(port, "POST", "/api/v1/statements", {"statements": [{"text": "x y z"}]})
+    assert status == 401 and body["error"]["code"] == "unauthorized"
+
+
+def test_chunked_oversized_body_gets_413_from_the_server(server):
+    port, _ = server
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"POST /api/v1/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"a" * 65536
+        try:
+            for _ in range(40):  # 2.6 MB, over the 2 MB limit
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sock.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reply = sock.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 413") and b'"payload_too_large"' in reply
+
+
+def test_serve_refuses_a_public_address_without_a_token(trained):
+    s = trained.settings
+    env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
+               JOINEDUP_EMBEDDING_MODEL="hashing:64", JOINEDUP_API_TOKEN="")
+    out = subprocess.run([str(BIN), "serve", "--host", "0.0.0.0"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert "refusing to serve on 0.0.0.0" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_loopback_detection():
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("8.8.8.8")
