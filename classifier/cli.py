@@ -161,8 +161,9 @@ def tag(pipe: Pipeline, source, as_json, jsonl, batch_size):
 @click.option("--url", default=None, help="Source URL for records that give none.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the store already holds statements.")
+@click.option("--verbose", is_flag=True, help="Print a line for every committed batch.")
 @click.pass_obj
-def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empty):
+def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empty, verbose):
     """Add statements from .jsonl, .csv, .txt, .md, .html, .pdf or .docx files; each is tagged on the way in."""
     from .store import parse_date
 
@@ -177,7 +178,12 @@ def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empt
 
         return tqdm(total=total, desc=name, unit="stmt", disable=quiet or total < 200, file=sys.stderr)
 
-    report = pipe.ingest_paths(list(paths), defaults, progress_factory=bar)
+    def committed(result):
+        if verbose:
+            click.echo(f"committed {result.added} new, {result.duplicates} duplicate: ids "
+                       f"{' '.join(map(str, result.ids))}", err=True)
+
+    report = pipe.ingest_paths(list(paths), defaults, progress_factory=bar, on_commit=committed)
     click.echo(f"added {report.added}, duplicates {report.duplicates}, skipped {len(report.skipped)} file(s); "
                f"{pipe.store.count()} statements stored")
     for where, why in report.skipped:

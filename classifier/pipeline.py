@@ -111,7 +111,7 @@ class Pipeline:
                 for p in split_paragraphs(doc.text)]
 
     def ingest_documents(self, docs: list[Document], report: IngestReport | None = None,
-                         progress=None) -> IngestReport:
+                         progress=None, on_commit=None) -> IngestReport:
         """Split, embed, tag and store documents in committed batches of ``INGEST_BATCH`` statements."""
         report = report or IngestReport()
         pending: list[NewStatement] = []
@@ -119,12 +119,15 @@ class Pipeline:
             pending.extend(self.statements_from_document(doc))
         for i in range(0, len(pending), INGEST_BATCH):
             batch = pending[i:i + INGEST_BATCH]
-            report.merge(self.add_statements(batch))
+            result = self.add_statements(batch)
+            report.merge(result)
+            if on_commit:
+                on_commit(result)
             if progress:
                 progress(len(batch))
         return report
 
-    def ingest_paths(self, paths: list[Path], defaults: dict, progress_factory=None) -> IngestReport:
+    def ingest_paths(self, paths: list[Path], defaults: dict, progress_factory=None, on_commit=None) -> IngestReport:
         """Ingest files; a file that cannot be read is reported in ``skipped`` and the rest are kept."""
         report = IngestReport()
         for path in paths:
@@ -135,7 +138,7 @@ class Pipeline:
                 continue
             total = sum(len(split_paragraphs(d.text)) for d in docs)
             bar = progress_factory(total, Path(path).name) if progress_factory else None
-            self.ingest_documents(docs, report, progress=bar.update if bar else None)
+            self.ingest_documents(docs, report, progress=bar.update if bar else None, on_commit=on_commit)
             if bar:
                 bar.close()
         self.search_index.sync()
