@@ -12,8 +12,8 @@ _THEME_SCORE = {"type": "object", "required": ["id", "label", "score"],
                 "properties": {"id": _STR, "label": _STR, "score": {"type": "number"}}}
 _STORED_THEME = {"type": "object", "required": ["id", "score"], "properties": {"id": _STR, "score": {"type": "number"}}}
 _STATEMENT_IN = {"type": "object", "required": ["text"], "properties": {
-    "text": {"type": "string", "minLength": 1}, "organisation": _STR, "date": {"type": "string", "format": "date"},
-    "title": _STR, "url": _STR}}
+    "text": {"type": "string", "minLength": 1, "pattern": "\\S"}, "organisation": _STR,
+    "date": {"type": "string", "format": "date"}, "title": _STR, "url": _STR}}
 
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -26,9 +26,13 @@ SCHEMAS = {
         "type": "object", "required": ["id", "label", "definition"],
         "properties": {"id": _STR, "label": _STR, "definition": _STR,
                        "include": {"type": "array", "items": _STR}, "exclude": {"type": "array", "items": _STR}}}}}},
-    "TagRequest": {"type": "object", "properties": {
-        "text": {"type": "string", "minLength": 1},
-        "paragraphs": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}}},
+    "TagRequest": {"oneOf": [
+        {"type": "object", "required": ["text"], "additionalProperties": False,
+         "properties": {"text": {"type": "string", "minLength": 1, "pattern": "\\S"}}},
+        {"type": "object", "required": ["paragraphs"], "additionalProperties": False,
+         "properties": {"paragraphs": {"type": "array", "minItems": 1, "maxItems": 500,
+                                       "items": {"type": "string", "minLength": 1, "maxLength": 20000,
+                                                 "pattern": "\\S"}}}}]},
     "TagResponse": {"type": "object", "required": ["model", "paragraphs", "document"], "properties": {
         "model": {"type": "object", "required": ["version"], "properties": {"version": _STR}},
         "paragraphs": {"type": "array", "items": {"type": "object",
@@ -52,8 +56,11 @@ SCHEMAS = {
                            "themes": {"type": "array", "items": _STORED_THEME},
                            "highlight": {"type": "object", "required": ["start", "end", "text"], "properties": {
                                "start": {"type": "integer"}, "end": {"type": "integer"}, "text": _STR}}}}}}},
-    "AddStatementsRequest": {"type": "object", "properties": {
-        "statements": {"type": "array", "minItems": 1, "items": _STATEMENT_IN}, "document": _STATEMENT_IN}},
+    "AddStatementsRequest": {"oneOf": [
+        {"type": "object", "required": ["statements"], "additionalProperties": False,
+         "properties": {"statements": {"type": "array", "minItems": 1, "maxItems": 500, "items": _STATEMENT_IN}}},
+        {"type": "object", "required": ["document"], "additionalProperties": False,
+         "properties": {"document": _STATEMENT_IN}}]},
     "AddStatementsResponse": {"type": "object", "required": ["ids", "added", "duplicates"], "properties": {
         "ids": {"type": "array", "items": {"type": "integer"}}, "added": {"type": "integer"},
         "duplicates": {"type": "integer"}}},
