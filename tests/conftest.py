@@ -6,6 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -147,3 +154,52 @@ def token_client(trained):
     app = create_app({"TESTING": True, "DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir,
                       "TRAINING_DATA_DIR": s.training_data_dir, "API_TOKEN": "s3cret", "EMBEDDER": trained.embedder})
     return app.test_client()
+
+
+# -- a real server: `joinedup serve` (gunicorn, several workers) on a free loopback port ----------------------
+BIN = Path(sys.executable).parent / "joinedup"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(port, method, path, body=None, headers=None):
+    """One HTTP request to the live server; returns (status, decoded JSON body)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture
+def live_server(trained, tmp_path):
+    """(port, process) of `joinedup serve --workers 3` on the fixture model; stopped with SIGTERM."""
+    port = free_port()
+    s = trained.settings
+    env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
+               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL="hashing:64",
+               JOINEDUP_API_TOKEN="tok")
+    log = open(tmp_path / "server.log", "w")
+    proc = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "3", "--threads", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.time() + 90
+    while True:
+        try:
+            if call(port, "GET", "/api/v1/health")[0] == 200:
+                break
+        except OSError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
+        time.sleep(0.2)
+    yield port, proc
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0  # graceful shutdown on SIGTERM

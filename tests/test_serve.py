@@ -17,52 +17,11 @@ import pytest
 from classifier.training import train
 from service.cli import is_loopback
 
-BIN = Path(sys.executable).parent / "joinedup"
+from tests.conftest import call as _call
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _call(port, method, path, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-@pytest.fixture
-def server(trained, tmp_path):
-    port = _free_port()
-    s = trained.settings
-    env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
-               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL="hashing:64",
-               JOINEDUP_API_TOKEN="tok")
-    proc = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "3", "--threads", "2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "w"))
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if _call(port, "GET", "/api/v1/health")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
-    yield port, proc
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0  # graceful shutdown on SIGTERM
-
-
-def test_a_write_acknowledged_by_one_worker_is_found_by_every_worker(server):
-    port, _ = server
+def test_a_write_acknowledged_by_one_worker_is_found_by_every_worker(live_server):
+    port, _ = live_server
     auth = {"Authorization": "Bearer tok"}
     for n in range(5):
         text = f"Unique statement {n} about zebra crossings near the hospital{n} site."
@@ -76,8 +35,8 @@ def test_a_write_acknowledged_by_one_worker_is_found_by_every_worker(server):
             assert status == 200 and found["results"][0]["id"] == sid
 
 
-def test_an_activated_model_is_served_by_every_worker(server, trained):
-    port, _ = server
+def test_an_activated_model_is_served_by_every_worker(live_server, trained):
+    port, _ = live_server
     reg = trained.registry
     old = reg.active_version()
     s = trained.settings
@@ -90,14 +49,14 @@ def test_an_activated_model_is_served_by_every_worker(server, trained):
     assert set(after) == {new}
 
 
-def test_unauthenticated_write_is_refused_by_the_server(server):
-    port, _ = server
+def test_unauthenticated_write_is_refused_by_the_server(live_server):
+    port, _ = live_server
     status, body = _call(port, "POST", "/api/v1/statements", {"statements": [{"text": "x y z"}]})
     assert status == 401 and body["error"]["code"] == "unauthorized"
 
 
-def test_chunked_oversized_body_gets_413_from_the_server(server):
-    port, _ = server
+def test_chunked_oversized_body_gets_413_from_the_server(live_server):
+    port, _ = live_server
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(b"POST /api/v1/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")
@@ -108,11 +67,18 @@ def test_chunked_oversized_body_gets_413_from_the_server(server):
             sock.sendall(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             pass
-        reply = sock.recv(4096)
+        reply = b""
+        while b"}}" not in reply:
+            part = sock.recv(4096)
+            if not part:
+                break
+            reply += part
     assert reply.startswith(b"HTTP/1.1 413") and b'"payload_too_large"' in reply
 
 
 def test_serve_refuses_a_public_address_without_a_token(trained):
+    from tests.conftest import BIN
+
     s = trained.settings
     env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
                JOINEDUP_EMBEDDING_MODEL="hashing:64", JOINEDUP_API_TOKEN="")

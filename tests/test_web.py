@@ -1,0 +1,92 @@
+"""The web page in a real headless Chromium (Debian's chromium + chromedriver), driven by Selenium."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import call
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def browser():
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.fail("chromium and chromedriver are needed (make test installs them: apt-get install chromium "
+                    "chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1366,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def test_tag_and_search_from_the_page_with_the_keyboard(live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    port, _ = live_server
+    assert call(port, "POST", "/api/v1/statements", {"statements": [
+        {"text": "Care staff vacancies keep rising and pay must improve. Recruitment is our biggest risk.",
+         "organisation": "Wexcombe County Council", "date": "2019-04-01", "title": "Workforce"},
+        {"text": "Delayed discharge from hospital beds rose this winter.", "organisation": "Harrow Vale ICB",
+         "date": "2021-01-05", "title": "Winter"}]}, {"Authorization": "Bearer tok"})[0] == 201
+    wait = WebDriverWait(browser, 20)
+    browser.get(f"http://127.0.0.1:{port}/")
+
+    # every form field has a label
+    for field in browser.find_elements(By.CSS_SELECTOR, "textarea, input, select"):
+        assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{field.get_attribute('id')}']"), field.get_attribute("id")
+
+    text = browser.find_element(By.ID, "tag-text")
+    text.click()
+    text.send_keys("Staff recruitment, vacancies and pay for carers.")
+    text.send_keys(Keys.ENTER, Keys.ENTER, "Delayed discharge from hospital beds this winter.")
+    text.send_keys(Keys.TAB)  # keyboard only: tab to the button and press Enter
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "tag-status"), "paragraph(s) tagged"))
+    items = browser.find_elements(By.CSS_SELECTOR, "#tag-results > li")
+    assert len(items) == 2
+    assert "Workforce" in items[0].text and "Hospital discharge" in items[1].text
+    assert browser.find_elements(By.CSS_SELECTOR, "#tag-summary .chip")
+
+    q = browser.find_element(By.ID, "search-q")
+    q.send_keys("vacancies pay")
+    Select(browser.find_element(By.ID, "search-mode")).select_by_value("keyword")
+    browser.find_element(By.ID, "search-org").send_keys("Wexcombe County Council")
+    q.send_keys(Keys.ENTER)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "result(s)"))
+    results = browser.find_elements(By.CSS_SELECTOR, "#search-results > li")
+    assert len(results) == 1 and "Wexcombe County Council" in results[0].text
+    assert results[0].find_element(By.TAG_NAME, "mark").text.startswith("Care staff vacancies")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "web-page.png"))
+    assert (ARTIFACTS / "web-page.png").stat().st_size > 10_000
+
+
+def test_errors_are_shown_not_thrown(live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port, _ = live_server
+    browser.get(f"http://127.0.0.1:{port}/")
+    browser.find_element(By.ID, "search-q").send_keys("x")
+    browser.find_element(By.ID, "search-since").send_keys("01022022")
+    browser.find_element(By.ID, "search-until").send_keys("01012020")
+    browser.find_element(By.CSS_SELECTOR, "#search-form button").click()
+    WebDriverWait(browser, 20).until(EC.text_to_be_present_in_element((By.ID, "search-status"), "since is after until"))
+    assert "error" in browser.find_element(By.ID, "search-status").get_attribute("class")
