@@ -110,7 +110,7 @@ def evaluate(pipe: Pipeline, data, version):
     labelled = load_labelled(data or pipe.settings.training_data_dir / "test.jsonl", pipe.codebook)
     cols = [pipe.codebook.ids.index(t) for t in scorer.theme_ids]
     y_true = labelled.label_matrix(pipe.codebook)[:, cols]
-    y_pred = scorer.model.tagger.predict(pipe.embedder.embed(labelled.texts))
+    y_pred = scorer.model.theme_model.predict(labelled.texts, pipe.embedder.embed(labelled.texts))
     report = score(f"model {scorer.version} on {Path(data).name if data else 'test.jsonl'}", scorer.theme_ids,
                    y_true, y_pred)
     click.echo(format_report(report))

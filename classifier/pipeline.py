@@ -99,8 +99,9 @@ class Pipeline:
     def add_statements(self, items: list[NewStatement]) -> AddResult:
         """Embed, tag and store statements in one transaction; returns after the commit."""
         scorer = self.scorer()
-        vectors = self.cached_embedder.embed([i.text for i in items])
-        proba = scorer.score_vectors(vectors)
+        texts = [i.text for i in items]
+        vectors = self.cached_embedder.embed(texts)
+        proba = scorer.score(texts, vectors)
         scores = [{t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)} for row in proba]
         return self.store.add(items, vectors, scores, scorer.model.thresholds, scorer.version)
 

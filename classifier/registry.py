@@ -73,10 +73,10 @@ class ModelInfo:
 
 @dataclass
 class LoadedModel:
-    """A verified model: the fitted tagger plus its manifest. ``themes`` is the tagger's column order."""
+    """A verified model: the fitted ThemeModel plus its manifest. ``themes`` is the tagger's column order."""
 
     version: str
-    tagger: object
+    theme_model: object  # a fitted classifier.features.ThemeModel
     manifest: dict
 
     @property
@@ -129,7 +129,7 @@ class Registry:
             out.append(ModelInfo(v, m.get("created", ""), m.get("metrics", {}), v == active))
         return out
 
-    def save(self, tagger, manifest: dict, report: dict) -> str:
+    def save(self, theme_model, manifest: dict, report: dict) -> str:
         """Write a new version folder atomically (temporary folder, fsync, rename); return its version."""
         self.root.mkdir(parents=True, exist_ok=True)
         version = manifest["version"]
@@ -137,7 +137,7 @@ class Registry:
             raise ModelError(f"bad version name {version!r}")
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=self.root))
         try:
-            joblib.dump(tagger, tmp / TAGGER_FILE)
+            joblib.dump(theme_model, tmp / TAGGER_FILE)
             (tmp / REPORT_FILE).write_text(json.dumps(report, indent=2))
             manifest = dict(manifest, format_version=FORMAT_VERSION, libraries=library_versions(),
                             files={name: _sha256(tmp / name) for name in (TAGGER_FILE, REPORT_FILE)})
@@ -211,8 +211,7 @@ class Registry:
         if version is None:
             raise ModelError(f"no active model in {self.root}; train one with 'joinedup train'")
         manifest = self.verify(version, embedder_name, dimension)
-        tagger = joblib.load(self._dir(version) / TAGGER_FILE)
-        return LoadedModel(version, tagger, manifest)
+        return LoadedModel(version, joblib.load(self._dir(version) / TAGGER_FILE), manifest)
 
     def prune(self, keep: int) -> list[str]:
         """Delete all but the newest ``keep`` versions, never the active one; return what was removed."""

@@ -214,6 +214,8 @@ class Store:
                 self._write_themes(db, sid, sc, thresholds)
 
     def delete(self, statement_id: int) -> None:
+        if not 0 < statement_id < 2 ** 63:
+            raise NotFound(f"no statement {statement_id}")
         with self._tx() as db:
             cur = db.execute("DELETE FROM statements WHERE id=?", (statement_id,))
             if cur.rowcount == 0:
@@ -302,6 +304,8 @@ class Store:
         return out
 
     def get_one(self, statement_id: int) -> Statement:
+        if not 0 < statement_id < 2 ** 63:  # SQLite integers are 64-bit; anything else cannot exist
+            raise NotFound(f"no statement {statement_id}")
         found = self.get([statement_id])
         if statement_id not in found:
             raise NotFound(f"no statement {statement_id}")

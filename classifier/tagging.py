@@ -73,11 +73,11 @@ class ThemeScorer:
     def _label(self, theme_id: str) -> str:
         return self.codebook.label(theme_id) if theme_id in self.codebook else theme_id
 
-    def score_vectors(self, vectors: np.ndarray) -> np.ndarray:
-        """Per-theme probabilities for already-embedded texts, shape (n, n_themes)."""
-        if len(vectors) == 0:
+    def score(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        """Per-theme probabilities for texts and their embeddings, shape (n, n_themes)."""
+        if len(texts) == 0:
             return np.zeros((0, len(self.theme_ids)))
-        return self.model.tagger.predict_proba(vectors)
+        return self.model.theme_model.predict_proba(texts, vectors)
 
     def themes_for(self, proba_row: np.ndarray) -> tuple[ThemeScore, ...]:
         on = [j for j in np.argsort(-proba_row, kind="stable") if proba_row[j] >= self._thresholds[j]]
@@ -86,9 +86,10 @@ class ThemeScorer:
 
     def tag_paragraphs(self, paragraphs: list[Paragraph], vectors: np.ndarray | None = None) -> TagResult:
         """Tag paragraphs (embedding them unless ``vectors`` are given) and roll the themes up."""
+        texts = [p.text for p in paragraphs]
         if vectors is None:
-            vectors = self.embedder.embed([p.text for p in paragraphs])
-        proba = self.score_vectors(vectors)
+            vectors = self.embedder.embed(texts)
+        proba = self.score(texts, vectors)
         tagged = tuple(
             TaggedParagraph(p.index, p.text, p.start, p.end, self.themes_for(row),
                             {t: round(float(v), 4) for t, v in zip(self.theme_ids, row)})
@@ -132,7 +133,8 @@ def tag_jsonl(scorer: ThemeScorer, lines, batch_size: int = 256):
     from .errors import InvalidInput
 
     def flush(batch):
-        proba = scorer.score_vectors(scorer.embedder.embed([t for _, t in batch]))
+        texts = [t for _, t in batch]
+        proba = scorer.score(texts, scorer.embedder.embed(texts))
         for (ident, _), row in zip(batch, proba):
             yield json.dumps({"id": ident, "themes": [t.id for t in scorer.themes_for(row)],
                               "scores": {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)}},

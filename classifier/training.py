@@ -11,25 +11,25 @@ from pathlib import Path
 
 import numpy as np
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-from sklearn.base import clone
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import make_pipeline
 
 from .codebook import Codebook
-from .dataset import LabelledSet, load_labelled
+from .dataset import load_labelled
 from .embeddings import Embedder
 from .errors import DataError
 from .evaluation import EvaluationReport, evaluate
+from .features import fit_model
 from .registry import Registry, new_version, utc_now
-from .tagger import ThemeTagger
 
-# Candidate settings compared by cross-validation; the best micro-F1 wins (ties: the first listed).
+# Candidates compared by cross-validation; the best micro-F1 wins (ties: the first listed). "embedding" is
+# logistic regression on the sentence embeddings alone; "blended" averages it with a TF-IDF regression.
 CANDIDATES = (
-    {"C": 2.0, "class_weight": "balanced"},
-    {"C": 8.0, "class_weight": "balanced"},
-    {"C": 32.0, "class_weight": "balanced"},
-    {"C": 8.0, "class_weight": None},
+    {"kind": "embedding", "C": 8.0, "class_weight": None},
+    {"kind": "embedding", "C": 4.0, "class_weight": "balanced"},
+    {"kind": "blended", "C": 8.0, "class_weight": None, "lexical_C": 16.0, "blend": 0.5},
+    {"kind": "blended", "C": 8.0, "class_weight": None, "lexical_C": 16.0, "blend": 0.65},
 )
+# The bar any model must clear: TF-IDF + the same per-theme regressions and threshold tuning.
+BASELINE = {"kind": "lexical", "C": 16.0, "class_weight": "balanced"}
 CV_FOLDS = 5
 MIN_POSITIVES = 15  # a theme with fewer training positives is not learned; the report says so
 
@@ -73,19 +73,13 @@ def _folds(Y: np.ndarray, seed: int, n_splits: int = CV_FOLDS):
     return list(MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(np.zeros(len(Y)), Y))
 
 
-def cross_val_predict(estimator, X, Y: np.ndarray, folds) -> np.ndarray:
-    """Out-of-fold 0/1 predictions: every row predicted by a clone that never saw it."""
+def cross_val_predict(params: dict, texts: list[str], X: np.ndarray, Y: np.ndarray, folds, seed: int) -> np.ndarray:
+    """Out-of-fold 0/1 predictions: every row predicted by a model (vocabulary included) that never saw it."""
     pred = np.zeros_like(Y)
     for train, held in folds:
-        model = clone(estimator).fit(X[train] if not isinstance(X, list) else [X[i] for i in train], Y[train])
-        pred[held] = model.predict(X[held] if not isinstance(X, list) else [X[i] for i in held])
+        model = fit_model(params, [texts[i] for i in train], X[train], Y[train], seed)
+        pred[held] = model.predict([texts[i] for i in held], X[held])
     return pred
-
-
-def baseline_model(seed: int):
-    """TF-IDF + the same tagger (thresholds tuned the same way): the bar the embedding model must clear."""
-    return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode"),
-                         ThemeTagger(C=16.0, class_weight="balanced", random_state=seed))
 
 
 def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path, test_path: Path | None,
@@ -111,9 +105,10 @@ def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path
     folds = _folds(Y, seed)
 
     candidates, best, best_pred = [], None, None
+    texts = train_set.texts
     for params in CANDIDATES:
         progress(f"cross-validating {params}")
-        pred = cross_val_predict(ThemeTagger(random_state=seed, **params), X, Y, folds)
+        pred = cross_val_predict(params, texts, X, Y, folds, seed)
         rep = evaluate("cv", themes, Y, pred)
         candidates.append(CandidateScore(dict(params), rep.micro_f1, rep.macro_f1))
         if best is None or rep.micro_f1 > best.micro_f1 + 1e-9:
@@ -122,19 +117,20 @@ def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path
     cv = evaluate(f"{CV_FOLDS}-fold cross-validation", themes, Y, best_pred)
 
     progress("cross-validating the TF-IDF baseline")
-    base_pred = cross_val_predict(baseline_model(seed), train_set.texts, Y, folds)
+    base_pred = cross_val_predict(BASELINE, texts, X, Y, folds, seed)
     baseline_cv = evaluate(f"TF-IDF baseline, {CV_FOLDS}-fold cross-validation", themes, Y, base_pred)
 
     progress(f"fitting the final model {params}")
-    tagger = ThemeTagger(random_state=seed, **params).fit(X, Y)
+    model = fit_model(params, texts, X, Y, seed)
 
     test = baseline_test = None
     if test_set is not None:
         progress(f"scoring the frozen test set ({len(test_set.examples)} paragraphs)")
         Yt = test_set.label_matrix(codebook)[:, cols]
-        test = evaluate("frozen test set", themes, Yt, tagger.predict(embedder.embed(test_set.texts)))
-        base = baseline_model(seed).fit(train_set.texts, Y)
-        baseline_test = evaluate("TF-IDF baseline, frozen test set", themes, Yt, base.predict(test_set.texts))
+        Xt = embedder.embed(test_set.texts)
+        test = evaluate("frozen test set", themes, Yt, model.predict(test_set.texts, Xt))
+        base = fit_model(BASELINE, texts, X, Y, seed)
+        baseline_test = evaluate("TF-IDF baseline, frozen test set", themes, Yt, base.predict(test_set.texts, Xt))
 
     version = new_version(train_set.sha256)
     result = TrainingResult(version, False, params, candidates, cv, baseline_cv, test, baseline_test,
@@ -145,14 +141,14 @@ def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path
     manifest = {
         "version": version, "created": utc_now(), "seed": seed, "params": params,
         "embedding": {"name": embedder.name, "dimension": embedder.dimension},
-        "themes": themes, "thresholds": {t: float(v) for t, v in zip(themes, tagger.thresholds_)},
+        "themes": themes, "thresholds": {t: float(v) for t, v in zip(themes, model.thresholds)},
         "training_data": {"sha256": train_set.sha256, "files": [Path(f).name for f in train_set.files],
                           "examples": len(train_set.examples),
                           "test_sha256": test_set.sha256 if test_set else None},
         "metrics": metrics,
     }
     result.seconds = time.perf_counter() - started
-    registry.save(tagger, manifest, result.to_dict())
+    registry.save(model, manifest, result.to_dict())
     if activate:
         registry.activate(version)
         result.activated = True

@@ -59,6 +59,11 @@ def test_delete_logs_a_change_and_missing_is_not_found(tmp_path):
         store.delete(ids[0])
     with pytest.raises(NotFound):
         store.get_one(ids[0])
+    for impossible in (0, -1, 2 ** 64):
+        with pytest.raises(NotFound):
+            store.get_one(impossible)
+        with pytest.raises(NotFound):
+            store.delete(impossible)
 
 
 def test_vectors_round_trip(tmp_path):

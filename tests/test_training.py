@@ -29,7 +29,7 @@ def test_training_is_deterministic_for_a_seed(settings, codebook, fake_embedder,
                   settings.training_data_dir / "test.jsonl", seed=5)
         model = reg.load()
         runs.append((r.cv.micro_f1, model.manifest["thresholds"],
-                     model.tagger.predict_proba(fake_embedder.embed(["staff pay and vacancies"]))))
+                     model.theme_model.predict_proba(["staff pay and vacancies"], fake_embedder.embed(["staff pay and vacancies"]))))
     assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
     assert np.array_equal(runs[0][2], runs[1][2])
 
