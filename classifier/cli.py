@@ -66,15 +66,20 @@ def _read_input(source: str) -> str:
               help="Frozen test set (default training_data/test.jsonl).")
 @click.option("--no-activate", is_flag=True, help="Save the model without making it the active one.")
 @click.option("--seed", type=int, default=None, help="Random seed (default 13).")
-@click.option("--if-missing", is_flag=True, help="Do nothing when an active model already exists.")
+@click.option("--if-missing", is_flag=True, help="Do nothing when a usable active model already exists.")
 @click.pass_obj
 def train(pipe: Pipeline, data, test, no_activate, seed, if_missing):
     """Train a tagger, print its evaluation, save it under models/ and activate it."""
     from .training import train as run_training
 
-    if if_missing and pipe.registry.active_version():
-        click.echo(f"active model {pipe.registry.active_version()} present; not retraining")
-        return
+    active = pipe.registry.active_version()
+    if if_missing and active:
+        try:
+            pipe.registry.verify(active)
+            click.echo(f"active model {active} present; not retraining")
+            return
+        except JoinedupError as exc:
+            click.echo(f"active model {active} is not usable ({exc.message}); training a new one", err=True)
     s = pipe.settings
     result = run_training(pipe.codebook, pipe.cached_embedder, pipe.registry,
                           data or s.training_data_dir / "labelled", test or s.training_data_dir / "test.jsonl",

@@ -23,7 +23,8 @@ import joblib
 
 from .errors import ModelError, NotFound
 
-FORMAT_VERSION = 1
+# 2: the saved object is a classifier.features.ThemeModel (tagger plus TF-IDF vocabulary).
+FORMAT_VERSION = 2
 VERSION_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
 MANIFEST, TAGGER_FILE, REPORT_FILE, ACTIVE = "manifest.json", "tagger.joblib", "report.json", "ACTIVE"
 # Libraries whose version decides whether a pickled tagger can be trusted to behave the same.

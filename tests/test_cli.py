@@ -1,0 +1,78 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from service.cli import cli
+
+
+@pytest.fixture
+def run(trained, monkeypatch):
+    s = trained.settings
+    for key, value in {"DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir, "TRAINING_DATA_DIR": s.training_data_dir,
+                       "EMBEDDING_MODEL": "hashing:64"}.items():
+        monkeypatch.setenv(f"JOINEDUP_{key}", str(value))
+
+    def invoke(*args, input=None):
+        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_tag_table_and_json(run, trained):
+    text = "Staff pay and vacancies.\n\nDelayed discharge from beds."
+    table = run("tag", "-", input=text)
+    assert table.exit_code == 0 and "[0] Staff pay and vacancies." in table.output and "document:" in table.output
+    body = json.loads(run("tag", "--json", "-", input=text).output)
+    assert body["model"]["version"] == trained.registry.active_version()
+    assert [p["text"] for p in body["paragraphs"]] == ["Staff pay and vacancies.", "Delayed discharge from beds."]
+
+
+def test_tag_jsonl_writes_one_line_per_input(run, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "staff pay\\n\\nand beds"}\n{"text": "records sharing"}\n')
+    out = run("tag", "--jsonl", str(src))
+    lines = [json.loads(l) for l in out.output.splitlines()]
+    assert [l["id"] for l in lines] == ["a", 2]
+    assert all(set(l) == {"id", "themes", "scores"} and len(l["scores"]) == 4 for l in lines)
+    for l in lines:
+        ranked = [l["scores"][t] for t in l["themes"]]
+        assert ranked == sorted(ranked, reverse=True)
+
+
+@pytest.mark.parametrize("args,input,message", [
+    (["tag", "/no/such/file"], None, "no such file"),
+    (["tag", "-"], "   \n", "the input is empty"),
+    (["tag", "--jsonl", "-"], '{"text": "ok"}\nnot json\n', "line 2: not valid JSON"),
+    (["search", "x", "--since", "2020-02-30"], None, "not a real calendar date"),
+    (["search", "x", "--theme", "nonsense"], None, "unknown theme id(s): nonsense"),
+    (["search", "   "], None, "the query is empty"),
+    (["evaluate", "--model", "../../etc"], None, "no model version"),
+    (["ingest", "--date", "yesterday", "x.txt"], None, "--date must be a date"),
+])
+def test_bad_input_is_one_line_and_nonzero(run, args, input, message):
+    result = run(*args, input=input)
+    assert result.exit_code == 1
+    err = result.stderr if hasattr(result, "stderr") else result.output
+    assert message in err and "Traceback" not in err
+    assert len([l for l in err.splitlines() if l.startswith("joinedup: error:")]) == 1
+
+
+def test_ingest_search_and_reindex(run, tmp_path):
+    src = tmp_path / "s.jsonl"
+    src.write_text(json.dumps({"text": "Care staff pay must rise to fill vacancies.", "organisation": "Wexcombe",
+                               "date": "2016-01-01", "title": "Pay"}) + "\n")
+    out = run("ingest", str(src))
+    assert out.exit_code == 0 and "added 1, duplicates 0, skipped 0" in out.output
+    assert "added 0, duplicates 1" in run("ingest", str(src)).output
+    found = json.loads(run("search", "staff pay vacancies", "--json").output)
+    assert found["results"][0]["organisation"] == "Wexcombe"
+    assert "1 statements" in run("reindex").output
+    skipped = run("ingest", str(tmp_path / "nope.pdf"))
+    assert skipped.exit_code == 1 and "skipped" in (skipped.stderr or skipped.output)
+
+
+def test_train_if_missing_does_nothing_when_a_model_is_active(run, trained):
+    out = run("train", "--if-missing")
+    assert out.exit_code == 0 and "not retraining" in out.output
+    assert len(trained.registry.versions()) == 1
