@@ -65,13 +65,12 @@ def _read_input(source: str) -> str:
 @click.option("--test", "test", type=click.Path(path_type=Path), default=None,
               help="Frozen test set (default training_data/test.jsonl).")
 @click.option("--no-activate", is_flag=True, help="Save the model without making it the active one.")
+@click.option("--force", is_flag=True, help="Activate even if the evaluation gate would reject the model.")
 @click.option("--seed", type=int, default=None, help="Random seed (default 13).")
 @click.option("--if-missing", is_flag=True, help="Do nothing when a usable active model already exists.")
 @click.pass_obj
-def train(pipe: Pipeline, data, test, no_activate, seed, if_missing):
-    """Train a tagger, print its evaluation, save it under models/ and activate it."""
-    from .training import train as run_training
-
+def train(pipe: Pipeline, data, test, no_activate, force, seed, if_missing):
+    """Train a tagger on the shipped corpus plus stored labels, print its evaluation, save and activate it."""
     active = pipe.registry.active_version()
     if if_missing and active:
         try:
@@ -80,25 +79,37 @@ def train(pipe: Pipeline, data, test, no_activate, seed, if_missing):
             return
         except JoinedupError as exc:
             click.echo(f"active model {active} is not usable ({exc.message}); training a new one", err=True)
-    s = pipe.settings
-    result = run_training(pipe.codebook, pipe.cached_embedder, pipe.registry,
-                          data or s.training_data_dir / "labelled", test or s.training_data_dir / "test.jsonl",
-                          seed=s.seed if seed is None else seed, activate=not no_activate,
-                          progress=lambda m: click.echo(f"... {m}", err=True))
-    click.echo("model selection (cross-validated micro / macro F1):")
+    result = pipe.train(force=force, activate=not no_activate, data=data, test=test, seed=seed,
+                        progress=lambda m: click.echo(f"... {m}", err=True))
+    click.echo(format_training(result))
+    if result.decision == "rejected":
+        sys.exit(3)
+
+
+def format_training(result) -> str:
+    """The training report as text: model selection, CV and test tables, comparison and decision."""
+    lines = ["model selection (cross-validated micro / macro F1):"]
     for c in result.candidates:
         mark = " <- chosen" if c.params == result.params else ""
-        click.echo(f"  {c.params}: {c.micro_f1:.3f} / {c.macro_f1:.3f}{mark}")
-    click.echo()
-    click.echo(format_report(result.cv, result.baseline_cv))
+        lines.append(f"  {c.params}: {c.micro_f1:.3f} / {c.macro_f1:.3f}{mark}")
+    lines += ["", format_report(result.cv, result.baseline_cv)]
     if result.test:
-        click.echo()
-        click.echo(format_report(result.test, result.baseline_test))
+        lines += ["", format_report(result.test, result.baseline_test)]
     for theme, why in result.skipped_themes.items():
-        click.echo(f"not trained: {theme} ({why})")
-    click.echo()
-    state = "and activated" if result.activated else "(not activated)"
-    click.echo(f"saved model {result.version} {state} in {result.seconds:.0f}s")
+        lines.append(f"not trained: {theme} ({why})")
+    if result.comparison:
+        c = result.comparison
+        lines += ["", f"against the active model {c['active_version']} on the frozen test set: micro-F1 "
+                      f"{c['active']['micro_f1']:.3f} -> {c['candidate']['micro_f1']:.3f} ({c['micro_f1_delta']:+.3f}), "
+                      f"macro-F1 {c['active']['macro_f1']:.3f} -> {c['candidate']['macro_f1']:.3f} "
+                      f"({c['macro_f1_delta']:+.3f})"]
+        changed = [f"{t} {d['f1']:+.3f}" for t, d in c["per_theme"].items() if abs(d["f1"]) >= 0.005]
+        if changed:
+            lines.append("  F1 changes: " + ", ".join(changed))
+    verdict = {"activated": "and activated", "saved": "(not activated)",
+               "rejected": "but REJECTED by the evaluation gate (worse than the active model); use --force to activate"}
+    lines += ["", f"saved model {result.version} {verdict[result.decision]} in {result.seconds:.0f}s"]
+    return "\n".join(lines)
 
 
 @cli.command()
@@ -250,6 +261,101 @@ def evaluate_search(pipe: Pipeline, data, corpus):
     results = run(pipe, data or s.training_data_dir / "search_eval.jsonl",
                   corpus or s.training_data_dir / "sample_corpus.jsonl")
     click.echo(format_table(results))
+
+
+@cli.command(name="run-job", hidden=True)
+@click.argument("job_id", type=int)
+@click.pass_obj
+def run_job_command(pipe: Pipeline, job_id):
+    """Run a queued background job (started by the API)."""
+    from .jobs import run_job
+
+    run_job(pipe, job_id)
+
+
+@cli.command()
+@click.option("--model", "version", default=None, help="Model version (default: the active one).")
+@click.pass_obj
+def retag(pipe: Pipeline, version):
+    """Re-tag every stored statement with a model."""
+    click.echo(f"re-tagged {pipe.retag(version)} statements")
+
+
+@cli.group()
+def labels():
+    """Labelled examples added by analysts (used with the shipped corpus in training)."""
+
+
+@labels.command(name="import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_obj
+def labels_import(pipe: Pipeline, path):
+    """Import labels from .jsonl ({"text", "themes": [...]}) or .csv (text, themes separated by ';')."""
+    import csv
+
+    if not path.is_file():
+        raise DataError(f"no such file: {path}")
+    raw = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        rows = list(csv.DictReader(raw.splitlines()))
+        if rows and ("text" not in rows[0] or "themes" not in rows[0]):
+            raise InvalidInput(f"{path.name}: a CSV needs 'text' and 'themes' columns")
+        examples = [{"text": r["text"], "themes": [t.strip() for t in (r["themes"] or "").split(";") if t.strip()]}
+                    for r in rows]
+    elif path.suffix.lower() == ".jsonl":
+        examples = []
+        for lineno, line in enumerate(raw.splitlines(), 1):
+            if line.strip():
+                try:
+                    examples.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise InvalidInput(f"{path.name}:{lineno}: not valid JSON ({exc.msg})") from exc
+    else:
+        raise DataError(f"{path.name}: labels come as .jsonl or .csv")
+    click.echo(f"imported {pipe.add_labels(examples, 'file')} labelled examples")
+
+
+@labels.command(name="export")
+@click.pass_obj
+def labels_export(pipe: Pipeline):
+    """Print every stored label as JSON lines."""
+    for row in pipe.store.labels():
+        click.echo(json.dumps(row, ensure_ascii=False))
+
+
+@cli.group()
+def models():
+    """Model versions: list, activate, prune."""
+
+
+@models.command(name="list")
+@click.pass_obj
+def models_list(pipe: Pipeline):
+    """List model versions with their frozen-test scores."""
+    for m in pipe.registry.list():
+        test = m.metrics.get("test") or {}
+        click.echo(f"{'*' if m.active else ' '} {m.version}  created {m.created}  test micro-F1 "
+                   f"{test.get('micro_f1', float('nan')):.3f}  macro-F1 {test.get('macro_f1', float('nan')):.3f}")
+
+
+@models.command(name="activate")
+@click.argument("version")
+@click.pass_obj
+def models_activate(pipe: Pipeline, version):
+    """Make VERSION the active model (checked first), then re-tag stored statements."""
+    pipe.registry.activate(version)
+    click.echo(f"active model is now {version}")
+    if pipe.store.count():
+        click.echo(f"re-tagged {pipe.retag(version)} statements")
+
+
+@models.command(name="prune")
+@click.option("--keep", type=int, default=5, show_default=True, help="Inactive versions to keep.")
+@click.pass_obj
+def models_prune(pipe: Pipeline, keep):
+    """Delete old inactive versions."""
+    removed = pipe.registry.prune(keep)
+    click.echo(f"removed {len(removed)} version(s)" + (": " + ", ".join(removed) if removed else ""))
 
 
 @cli.command()

@@ -72,3 +72,8 @@ def load_settings(environ: dict | None = None, **overrides) -> Settings:
         if name in values:
             values[name] = Path(values[name])
     return Settings(**values)
+
+
+def settings_env(settings: Settings) -> dict:
+    """``JOINEDUP_*`` variables that reproduce ``settings`` in a child process (background jobs)."""
+    return {f"JOINEDUP_{f.name.upper()}": str(getattr(settings, f.name)) for f in dataclasses.fields(Settings)}

@@ -32,6 +32,19 @@ class LabelledSet:
     def texts(self) -> list[str]:
         return [e.text for e in self.examples]
 
+    def with_extra(self, extra: list[LabelledExample]) -> "LabelledSet":
+        """This set plus ``extra`` examples; an extra example replaces any earlier one with the same text."""
+        if not extra:
+            return self
+        by_text = {e.text: e for e in self.examples}
+        for e in extra:
+            by_text.pop(e.text, None)
+            by_text[e.text] = e
+        digest = hashlib.sha256(self.sha256.encode())
+        for e in extra:
+            digest.update(json.dumps([e.text, list(e.themes)]).encode())
+        return LabelledSet(tuple(by_text.values()), self.files, digest.hexdigest())
+
     def label_matrix(self, codebook: Codebook) -> np.ndarray:
         """An ``(n_examples, n_themes)`` 0/1 matrix in codebook order."""
         index = {tid: j for j, tid in enumerate(codebook.ids)}

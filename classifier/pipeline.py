@@ -16,7 +16,7 @@ from pathlib import Path
 from .codebook import Codebook, load_codebook
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, load_embedder
-from .errors import JoinedupError
+from .errors import InvalidInput, JoinedupError
 from .ingest import Document, documents_from_path
 from .paragraphs import split_paragraphs
 from .registry import Registry
@@ -145,3 +145,70 @@ class Pipeline:
         self.search_index.sync()
         self.search_index.save()
         return report
+
+    # -- labels, training, re-tagging --------------------------------------------------------------------------
+    def add_labels(self, examples: list[dict], source: str) -> int:
+        """Check and store labelled examples ``{"text", "themes", "statement_id"?}``; unknown themes are a 422."""
+        from .textpolicy import check_text
+
+        rows = []
+        unknown: list[str] = []
+        for i, ex in enumerate(examples):
+            if not isinstance(ex, dict):
+                raise InvalidInput(f"examples[{i}] must be an object")
+            text = check_text(ex.get("text"), f"examples[{i}].text", self.settings.max_paragraph_chars)
+            themes = ex.get("themes")
+            if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
+                raise InvalidInput(f"examples[{i}].themes must be a list of theme ids")
+            unknown += [t for t in themes if t not in self.codebook]
+            sid = ex.get("statement_id")
+            if sid is not None and (not isinstance(sid, int) or isinstance(sid, bool)):
+                raise InvalidInput(f"examples[{i}].statement_id must be an integer")
+            rows.append((text, list(dict.fromkeys(themes)), source, sid))
+        if unknown:
+            self.codebook.validate(unknown)  # raises, naming every unknown id
+        return self.store.add_labels(rows)
+
+    def stored_examples(self) -> list:
+        from .dataset import LabelledExample
+
+        return [LabelledExample(r["text"], tuple(t for t in r["themes"] if t in self.codebook), r["source"])
+                for r in self.store.labels()]
+
+    def train(self, force: bool = False, activate: bool = True, progress=lambda m: None, data=None, test=None,
+              seed=None):
+        """Train on the shipped corpus plus stored labels, gate against the active model, re-tag if activated."""
+        from .training import train as run_training
+
+        s = self.settings
+        result = run_training(self.codebook, self.cached_embedder, self.registry,
+                              data or s.training_data_dir / "labelled", test or s.training_data_dir / "test.jsonl",
+                              seed=s.seed if seed is None else seed, activate=activate, progress=progress,
+                              extra=self.stored_examples(), force=force)
+        if result.activated and self.store.count():
+            progress(f"re-tagging {self.store.count()} stored statements with {result.version}")
+            self.retag(result.version)
+        return result
+
+    def retag(self, version: str | None = None) -> int:
+        """Re-score every stored statement with ``version`` (default: the active model); returns how many."""
+        scorer = self.scorer(version)
+        done = 0
+        for ids, vectors in self.store.vectors(batch=1000):
+            rows = self.store.get(ids.tolist())
+            texts = [rows[int(i)].text for i in ids]
+            proba = scorer.score(texts, vectors)
+            self.store.retag([(int(i), {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)})
+                              for i, row in zip(ids, proba)], scorer.model.thresholds, scorer.version)
+            done += len(ids)
+        return done
+
+    def review_queue(self, n: int = 20) -> list[dict]:
+        """Stored statements whose theme scores sit closest to their thresholds (uncertainty sampling)."""
+        if not 1 <= n <= 100:
+            raise InvalidInput("n must be between 1 and 100")
+        scorer = self.scorer()
+        picked = self.store.scores_near_thresholds(scorer.model.thresholds, n)
+        statements = self.store.get([sid for sid, _, _ in picked])
+        return [dict(statements[sid].to_dict(), margin=round(margin, 4), uncertain=uncertain)
+                for sid, margin, uncertain in picked if sid in statements]

@@ -55,9 +55,35 @@ CREATE TABLE IF NOT EXISTS changes (
     statement_id INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS labels (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    text TEXT NOT NULL,
+    themes TEXT NOT NULL,
+    source TEXT NOT NULL,
+    statement_id INTEGER,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress TEXT NOT NULL DEFAULT '',
+    params TEXT NOT NULL DEFAULT '{}',
+    model TEXT,
+    report TEXT,
+    pid INTEGER,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
 """
 
+JOB_STATES = ("queued", "running", "succeeded", "failed", "rejected")
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 def parse_date(value, field_name: str = "date") -> str | None:
@@ -346,3 +372,69 @@ class Store:
     def all_scores(self, batch: int = 2000):
         """Yield (ids, vectors) for re-tagging every statement."""
         yield from self.vectors(None, batch)
+
+    # -- labelled examples (analysts' labels and corrections) --------------------------------------------------
+    def add_labels(self, examples: list[tuple[str, list[str], str, int | None]]) -> int:
+        """Store (text, themes, source, statement_id) examples in one transaction; returns how many."""
+        now = _now()
+        with self._tx() as db:
+            db.executemany("INSERT INTO labels (text, themes, source, statement_id, created) VALUES (?,?,?,?,?)",
+                           [(" ".join(t.split()), json.dumps(th), src, sid, now) for t, th, src, sid in examples])
+        return len(examples)
+
+    def labels(self) -> list[dict]:
+        """Every stored label, oldest first."""
+        with self._tx(write=False) as db:
+            rows = db.execute("SELECT * FROM labels ORDER BY id").fetchall()
+        return [{"id": r["id"], "text": r["text"], "themes": json.loads(r["themes"]), "source": r["source"],
+                 "statement_id": r["statement_id"], "created": r["created"]} for r in rows]
+
+    # -- background jobs ----------------------------------------------------------------------------------------
+    def create_job(self, kind: str, params: dict) -> tuple[int | None, int | None]:
+        """(new job id, None), or (None, id of the job of this kind already queued or running)."""
+        now = _now()
+        with self._tx() as db:
+            row = db.execute("SELECT id FROM jobs WHERE kind=? AND status IN ('queued', 'running') ORDER BY id",
+                             (kind,)).fetchone()
+            if row:
+                return None, row["id"]
+            cur = db.execute("INSERT INTO jobs (kind, status, params, created, updated) VALUES (?, 'queued', ?, ?, ?)",
+                             (kind, json.dumps(params), now, now))
+            return cur.lastrowid, None
+
+    def update_job(self, job_id: int, **fields) -> None:
+        allowed = {"status", "progress", "model", "report", "pid"}
+        if set(fields) - allowed:
+            raise ValueError(f"unknown job fields {set(fields) - allowed}")
+        if "report" in fields and fields["report"] is not None:
+            fields["report"] = json.dumps(fields["report"])
+        sets = ", ".join(f"{k}=?" for k in fields)
+        with self._tx() as db:
+            db.execute(f"UPDATE jobs SET {sets}, updated=? WHERE id=?", [*fields.values(), _now(), job_id])
+
+    def get_job(self, job_id: int) -> dict:
+        if not 0 < job_id < 2 ** 63:
+            raise NotFound(f"no job {job_id}")
+        with self._tx(write=False) as db:
+            r = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        if r is None:
+            raise NotFound(f"no job {job_id}")
+        return {"id": r["id"], "kind": r["kind"], "status": r["status"], "progress": r["progress"],
+                "params": json.loads(r["params"]), "model": r["model"],
+                "report": json.loads(r["report"]) if r["report"] else None, "pid": r["pid"],
+                "created": r["created"], "updated": r["updated"]}
+
+    def scores_near_thresholds(self, thresholds: dict, n: int) -> list[tuple[int, float, list[str]]]:
+        """(statement id, margin, uncertain themes) for the n statements whose scores sit closest to thresholds."""
+        out = []
+        with self._tx(write=False) as db:
+            for r in db.execute("SELECT id, scores FROM statements"):
+                scores = json.loads(r["scores"])
+                margins = {t: abs(s - thresholds[t]) for t, s in scores.items() if t in thresholds}
+                if not margins:
+                    continue
+                best = min(margins.values())
+                uncertain = sorted((t for t, m in margins.items() if m <= max(best, 0.1)), key=margins.get)
+                out.append((r["id"], best, uncertain))
+        out.sort(key=lambda x: (x[1], x[0]))
+        return out[:n]

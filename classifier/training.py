@@ -15,7 +15,7 @@ from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from .codebook import Codebook
 from .dataset import load_labelled
 from .embeddings import Embedder
-from .errors import DataError
+from .errors import DataError, JoinedupError
 from .evaluation import EvaluationReport, evaluate
 from .features import fit_model
 from .registry import Registry, new_version, utc_now
@@ -32,6 +32,7 @@ CANDIDATES = (
 BASELINE = {"kind": "lexical", "C": 16.0, "class_weight": "balanced"}
 CV_FOLDS = 5
 MIN_POSITIVES = 15  # a theme with fewer training positives is not learned; the report says so
+GATE_MARGIN = 0.01  # a candidate may be at most this much worse (frozen-test micro-F1) than the active model
 
 
 @dataclass
@@ -55,6 +56,8 @@ class TrainingResult:
     n_train: int
     seconds: float
     skipped_themes: dict = field(default_factory=dict)
+    comparison: dict | None = None   # candidate against the model that was active, on the same test set
+    decision: str = "activated"      # activated | rejected | saved (not activated on request)
 
     def to_dict(self) -> dict:
         return {
@@ -64,7 +67,7 @@ class TrainingResult:
             "test": self.test.to_dict() if self.test else None,
             "baseline_test": self.baseline_test.to_dict() if self.baseline_test else None,
             "data_sha256": self.data_sha256, "n_train": self.n_train, "seconds": round(self.seconds, 1),
-            "skipped_themes": self.skipped_themes,
+            "skipped_themes": self.skipped_themes, "comparison": self.comparison, "decision": self.decision,
         }
 
 
@@ -82,11 +85,28 @@ def cross_val_predict(params: dict, texts: list[str], X: np.ndarray, Y: np.ndarr
     return pred
 
 
+def compare(candidate: EvaluationReport, active: EvaluationReport, active_version: str) -> dict:
+    """Per-theme precision/recall/F1 deltas and micro/macro F1 of a candidate against the active model."""
+    old = {m.theme: m for m in active.per_theme}
+    per_theme = {m.theme: {"precision": round(m.precision - old[m.theme].precision, 4),
+                           "recall": round(m.recall - old[m.theme].recall, 4),
+                           "f1": round(m.f1 - old[m.theme].f1, 4)} for m in candidate.per_theme if m.theme in old}
+    return {"active_version": active_version, "active": active.summary(), "candidate": candidate.summary(),
+            "micro_f1_delta": round(candidate.micro_f1 - active.micro_f1, 4),
+            "macro_f1_delta": round(candidate.macro_f1 - active.macro_f1, 4), "per_theme": per_theme}
+
+
 def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path, test_path: Path | None,
-          seed: int = 13, activate: bool = True, progress=lambda msg: None) -> TrainingResult:
-    """Select, evaluate, fit and save a tagger; activate it unless told not to. Deterministic for a seed."""
+          seed: int = 13, activate: bool = True, progress=lambda msg: None, extra=(), force: bool = False,
+          margin: float = GATE_MARGIN) -> TrainingResult:
+    """Select, evaluate, fit and save a tagger; activate it unless told not to. Deterministic for a seed.
+
+    ``extra`` adds labelled examples (stored labels and corrections; a correction replaces a shipped paragraph
+    with the same text). When a model is active and a test set is given, the candidate is activated only if its
+    frozen-test micro-F1 is at most ``margin`` below the active model's, or if ``force`` is set.
+    """
     started = time.perf_counter()
-    train_set = load_labelled(data, codebook)
+    train_set = load_labelled(data, codebook).with_extra(list(extra))
     test_set = load_labelled(test_path, codebook) if test_path and Path(test_path).exists() else None
     if test_set is not None and set(train_set.texts) & set(test_set.texts):
         raise DataError("the frozen test set shares paragraphs with the training data")
@@ -132,9 +152,23 @@ def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path
         base = fit_model(BASELINE, texts, X, Y, seed)
         baseline_test = evaluate("TF-IDF baseline, frozen test set", themes, Yt, base.predict(test_set.texts, Xt))
 
+    comparison, decision = None, ("activated" if activate else "saved")
+    active_version = registry.active_version()
+    if test_set is not None and active_version:
+        try:
+            active = registry.load(active_version, embedder.name, embedder.dimension)
+            a_cols = [codebook.ids.index(t) for t in active.themes]
+            a_report = evaluate("active model, frozen test set", active.themes,
+                                test_set.label_matrix(codebook)[:, a_cols], active.theme_model.predict(test_set.texts, Xt))
+            comparison = compare(test, a_report, active_version)
+            if activate and not force and test.micro_f1 < a_report.micro_f1 - margin:
+                decision = "rejected"
+        except JoinedupError as exc:  # an unusable active model is no bar to a new one
+            progress(f"the active model could not be compared ({exc.message})")
+
     version = new_version(train_set.sha256)
     result = TrainingResult(version, False, params, candidates, cv, baseline_cv, test, baseline_test,
-                            train_set.sha256, len(train_set.examples), 0.0, skipped)
+                            train_set.sha256, len(train_set.examples), 0.0, skipped, comparison, decision)
     metrics = {"cv": cv.summary(), "baseline_cv": baseline_cv.summary()}
     if test:
         metrics.update(test=test.summary(), baseline_test=baseline_test.summary())
@@ -149,7 +183,7 @@ def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path
     }
     result.seconds = time.perf_counter() - started
     registry.save(model, manifest, result.to_dict())
-    if activate:
+    if decision == "activated":
         registry.activate(version)
         result.activated = True
     return result

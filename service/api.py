@@ -288,3 +288,149 @@ def metrics():
 
     body, content_type = render(current_app)
     return Response(body, content_type=content_type)
+
+
+@bp.post("/labels")
+@require_token
+def add_labels():
+    """Add labelled examples (analysts' labels and corrections).
+    ---
+    post:
+      summary: Add labelled examples (token required when configured)
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content: {application/json: {schema: LabelsRequest}}
+      responses:
+        201: {description: Stored, content: {application/json: {schema: LabelsResponse}}}
+        401: {description: Missing or wrong token, content: {application/json: {schema: Error}}}
+        413: {description: Too large, content: {application/json: {schema: Error}}}
+        422: {description: Invalid input or unknown theme ids, content: {application/json: {schema: Error}}}
+    """
+    body = json_body()
+    examples = body.get("examples")
+    max_n, _ = _limits()
+    if not isinstance(examples, list) or not examples:
+        raise InvalidInput("'examples' must be a non-empty list")
+    if len(examples) > max_n:
+        raise PayloadTooLarge(f"{len(examples)} examples; the limit is {max_n} per request", {"limit": max_n})
+    return jsonify({"added": pipeline().add_labels(examples, "correction" if any(
+        isinstance(e, dict) and e.get("statement_id") is not None for e in examples) else "api")}), 201
+
+
+@bp.get("/labels")
+def export_labels():
+    """Export labelled examples as JSON lines.
+    ---
+    get:
+      summary: Export labels (JSON lines)
+      responses:
+        200: {description: One JSON object per line, content: {application/x-ndjson: {schema: {type: string}}}}
+    """
+    import json
+
+    rows = pipeline().store.labels()
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return Response(body, content_type="application/x-ndjson; charset=utf-8")
+
+
+@bp.post("/models/train")
+@require_token
+def start_training():
+    """Start a training job in the background.
+    ---
+    post:
+      summary: Retrain (token required when configured); one job at a time
+      security: [{bearer: []}]
+      requestBody:
+        required: false
+        content: {application/json: {schema: TrainRequest}}
+      responses:
+        202: {description: Job queued, content: {application/json: {schema: JobResponse}}}
+        401: {description: Missing or wrong token, content: {application/json: {schema: Error}}}
+        409: {description: A training job is already running, content: {application/json: {schema: Error}}}
+        422: {description: Invalid input, content: {application/json: {schema: Error}}}
+    """
+    from classifier.jobs import public, start_job
+
+    force = False
+    if request.content_length:
+        body = json_body()
+        force = body.get("force", False)
+        if not isinstance(force, bool):
+            raise InvalidInput("'force' must be true or false")
+    job = start_job(pipeline().store, "train", {"force": force}, pipeline().settings)
+    return jsonify({"job": public(job)}), 202
+
+
+@bp.get("/jobs/<int:job_id>")
+def get_job(job_id: int):
+    """A background job's status and, when finished, its model and report.
+    ---
+    get:
+      summary: Job status
+      parameters: [{name: job_id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: The job, content: {application/json: {schema: JobResponse}}}
+        404: {description: Not found, content: {application/json: {schema: Error}}}
+    """
+    from classifier.jobs import public
+
+    return jsonify({"job": public(pipeline().store.get_job(job_id))})
+
+
+@bp.get("/models")
+def list_models():
+    """Model versions.
+    ---
+    get:
+      summary: List model versions
+      responses:
+        200: {description: Versions, content: {application/json: {schema: Models}}}
+    """
+    reg = pipeline().registry
+    return jsonify({"active": reg.active_version(), "models": [m.to_dict() for m in reg.list()]})
+
+
+@bp.post("/models/<version>/activate")
+@require_token
+def activate_model(version: str):
+    """Make a version the active model; stored statements are re-tagged in the background.
+    ---
+    post:
+      summary: Activate a model version (token required when configured)
+      security: [{bearer: []}]
+      parameters: [{name: version, in: path, required: true, schema: {type: string}}]
+      responses:
+        200: {description: Activated, content: {application/json: {schema: Activated}}}
+        401: {description: Missing or wrong token, content: {application/json: {schema: Error}}}
+        404: {description: No such version, content: {application/json: {schema: Error}}}
+        503: {description: The version failed its integrity checks, content: {application/json: {schema: Error}}}
+    """
+    from classifier.errors import Conflict
+    from classifier.jobs import start_job
+
+    p = pipeline()
+    p.registry.activate(version)
+    p.scorer()  # this worker serves the new version from now on
+    retag = None
+    if p.store.count():
+        try:
+            retag = start_job(p.store, "retag", {"version": version}, p.settings)["id"]
+        except Conflict as exc:
+            retag = exc.details["job"]["id"]
+    return jsonify({"active": version, "retag_job": retag})
+
+
+@bp.get("/review")
+def review():
+    """Statements whose theme scores sit closest to their thresholds, for an analyst to confirm or correct.
+    ---
+    get:
+      summary: Review queue (uncertainty sampling)
+      parameters: [{name: n, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}]
+      responses:
+        200: {description: Statements to review, content: {application/json: {schema: Review}}}
+        422: {description: Invalid input, content: {application/json: {schema: Error}}}
+    """
+    return jsonify({"statements": pipeline().review_queue(_int_arg("n", 20))})

@@ -69,6 +69,29 @@ SCHEMAS = {
         "document_id": _NSTR, "paragraph_index": {"type": ["integer", "null"]},
         "start": {"type": ["integer", "null"]}, "end": {"type": ["integer", "null"]},
         "themes": {"type": "array", "items": _STORED_THEME}, "model_version": _NSTR, "created": _NSTR}},
+    "LabelsRequest": {"type": "object", "required": ["examples"], "properties": {"examples": {
+        "type": "array", "minItems": 1, "maxItems": 500, "items": {
+            "type": "object", "required": ["text", "themes"], "properties": {
+                "text": {"type": "string", "minLength": 1, "pattern": "\\S"},
+                "themes": {"type": "array", "items": _STR}, "statement_id": {"type": "integer"}}}}}},
+    "LabelsResponse": {"type": "object", "required": ["added"], "properties": {"added": {"type": "integer"}}},
+    "TrainRequest": {"type": "object", "properties": {"force": {"type": "boolean"}}},
+    "JobResponse": {"type": "object", "required": ["job"], "properties": {"job": {
+        "type": "object", "required": ["id", "status"], "properties": {
+            "id": {"type": "integer"}, "kind": _STR,
+            "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed", "rejected"]},
+            "progress": _STR, "model": _STR, "report": {"type": "object"}, "created": _STR, "updated": _STR}}}},
+    "Models": {"type": "object", "required": ["active", "models"], "properties": {
+        "active": _NSTR, "models": {"type": "array", "items": {"type": "object", "required": ["version", "active"],
+                                                                "properties": {"version": _STR, "created": _STR,
+                                                                               "metrics": {"type": "object"},
+                                                                               "active": {"type": "boolean"}}}}}},
+    "Activated": {"type": "object", "required": ["active"], "properties": {
+        "active": _STR, "retag_job": {"type": ["integer", "null"]}}},
+    "Review": {"type": "object", "required": ["statements"], "properties": {"statements": {"type": "array", "items": {
+        "type": "object", "required": ["id", "text", "themes", "uncertain"], "properties": {
+            "id": {"type": "integer"}, "text": _STR, "themes": {"type": "array", "items": _STORED_THEME},
+            "uncertain": {"type": "array", "items": _STR}, "margin": {"type": "number"}}}}}},
     "Deleted": {"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "integer"}}},
     "Organisations": {"type": "object", "required": ["organisations"], "properties": {"organisations": {
         "type": "array", "items": {"type": "object", "required": ["name", "statements"], "properties": {

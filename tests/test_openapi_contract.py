@@ -38,7 +38,9 @@ def test_api_conforms_to_its_spec(contract_app):
     # Operations are driven one by one with Hypothesis (schemathesis's pytest plugin does not support the
     # pytest release pinned here).
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", contract_app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # Starting a training job launches a background process; tests/test_retraining.py covers it.
+    operations = [op for op in (result.ok() for result in schema.get_all_operations())
+                  if op.path != "/api/v1/models/train"]
     assert len(operations) >= 8
     for operation in operations:
         @given(case=operation.as_strategy())

@@ -1,0 +1,279 @@
+"""joinedup benchmarks: run by hand (`make bench`), never as timed tests. Prints a Markdown table and writes
+bench/results/report.md and report.json.
+
+Every speed figure is quoted next to a plain sentence-transformers encode measured in the same run, because
+absolute figures on shared machines drift. Use --quick for a smaller run (10k statements only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from classifier.config import DEFAULT_EMBEDDING_MODEL, load_settings  # noqa: E402
+from classifier.dataset import load_labelled  # noqa: E402
+from classifier.embeddings import load_embedder, resolve_model_path  # noqa: E402
+from classifier.index import VectorIndex  # noqa: E402
+from classifier.pipeline import Pipeline  # noqa: E402
+from classifier.store import NewStatement  # noqa: E402
+
+RESULTS: list[dict] = []
+
+
+def record(area: str, metric: str, value, unit: str = "", note: str = ""):
+    RESULTS.append({"area": area, "metric": metric, "value": value, "unit": unit, "note": note})
+    print(f"{area:10s} {metric:55s} {value!s:>12} {unit} {note}", flush=True)
+
+
+def pct(values, q):
+    return float(np.percentile(np.asarray(values) * 1000, q))
+
+
+def texts_from_training(n: int) -> list[str]:
+    from classifier.codebook import load_codebook
+
+    cb = load_codebook(ROOT / "training_data" / "themes.toml")
+    texts = load_labelled(ROOT / "training_data" / "labelled", cb).texts + \
+        load_labelled(ROOT / "training_data" / "test.jsonl", cb).texts
+    out = []
+    while len(out) < n:
+        out.extend(texts)
+    return out[:n]
+
+
+def bench_embedding(pipe: Pipeline, n: int = 2000):
+    from sentence_transformers import SentenceTransformer
+
+    texts = texts_from_training(n)
+    model = SentenceTransformer(str(resolve_model_path(DEFAULT_EMBEDDING_MODEL)), device="cpu")
+    model.encode(texts[:64])
+    t = time.perf_counter()
+    model.encode(texts, batch_size=32)
+    plain = time.perf_counter() - t
+    record("embed", f"plain sentence-transformers encode, {n} paragraphs", round(n / plain, 1), "para/s",
+           f"{plain:.1f} s")
+
+    scorer = pipe.scorer()
+    t = time.perf_counter()
+    vectors = pipe.embedder.embed(texts)
+    scorer.score(texts, vectors)
+    ours = time.perf_counter() - t
+    record("tag", f"batched tagging (embed + score), {n} paragraphs", round(n / ours, 1), "para/s",
+           f"{ours / plain:.2f}x plain encode time")
+
+    single = []
+    for text in texts[:200]:
+        t = time.perf_counter()
+        scorer.tag_texts([text])
+        single.append(time.perf_counter() - t)
+    record("tag", "single paragraph latency p50 / p99", f"{pct(single, 50):.1f} / {pct(single, 99):.1f}", "ms")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.jsonl"
+        src.write_text("".join(json.dumps({"id": i, "text": x}) + "\n" for i, x in enumerate(texts)))
+        t = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "joinedup"), "tag", "--jsonl", str(src)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=dict(os.environ, JOINEDUP_DATA_DIR=tmp))
+        cli = time.perf_counter() - t
+    record("tag", f"`joinedup tag --jsonl` end to end, {n} paragraphs (model load included)", round(cli, 1), "s",
+           f"{cli / plain:.2f}x plain encode (target <= 0.75x)")
+    return plain
+
+
+def bench_ingest(settings, embedder, n: int = 1000):
+    with tempfile.TemporaryDirectory() as tmp:
+        pipe = Pipeline(load_settings(environ={}, data_dir=Path(tmp), models_dir=settings.models_dir),
+                        embedder=embedder)
+        texts = [f"{x} (copy {i})" for i, x in enumerate(texts_from_training(n))]
+        t = time.perf_counter()
+        for i in range(0, n, 64):
+            pipe.add_statements([NewStatement(x, "Bench Org", "2020-01-01") for x in texts[i:i + 64]])
+        pipe.search_index.sync()
+        elapsed = time.perf_counter() - t
+    record("ingest", f"ingest end to end (embed, tag, commit, index), {n} statements", round(n / elapsed, 1),
+           "stmt/s", "target >= 100")
+
+
+def synthetic_store(pipe: Pipeline, n: int, dim: int, seed: int = 0):
+    """n statements with random unit vectors and short texts, written straight into the store."""
+    rng = np.random.default_rng(seed)
+    words = "care council health funding workforce discharge housing data board plan budget winter staff".split()
+    batch = 5000
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        vecs = rng.normal(size=(m, dim)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        items = [NewStatement(" ".join(rng.choice(words, 12)) + f" s{start + i}", f"Org {(start + i) % 50}",
+                              f"{2012 + (start + i) % 15}-01-01") for i in range(m)]
+        pipe.store.add(items, vecs, [{} for _ in items], {}, "synthetic")
+
+
+def bench_search(settings, embedder, sizes):
+    queries = ["who has called for a social care workforce plan", "cuts to the public health grant",
+               "delayed discharges this winter", "shared care record", "equal partners in integrated care boards"]
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            pipe = Pipeline(load_settings(environ={}, data_dir=Path(tmp), models_dir=settings.models_dir),
+                            embedder=embedder)
+            t = time.perf_counter()
+            synthetic_store(pipe, n, embedder.dimension)
+            pipe.search_index.sync()
+            pipe.search_index._keyword_index()
+            record("search", f"build store + indexes, {n:,} statements", round(time.perf_counter() - t, 1), "s",
+                   f"index kind {pipe.search_index._vectors.kind}")
+            for mode in ("semantic", "hybrid"):
+                lat = []
+                for i in range(100):
+                    q = queries[i % len(queries)]
+                    t = time.perf_counter()
+                    pipe.search_index.search(q, k=10, mode=mode)
+                    lat.append(time.perf_counter() - t)
+                record("search", f"{mode} search incl. query embedding, {n:,}: p50 / p99",
+                       f"{pct(lat, 50):.1f} / {pct(lat, 99):.1f}", "ms", "target p50 <= 20, p99 <= 60 at 100k")
+            if pipe.search_index._vectors.kind == "hnsw":
+                exact = VectorIndex(embedder.dimension, "flat")
+                for ids, vecs in pipe.store.vectors():
+                    exact.add(ids, vecs)
+                rng = np.random.default_rng(1)
+                qs = rng.normal(size=(100, embedder.dimension)).astype(np.float32)
+                qs /= np.linalg.norm(qs, axis=1, keepdims=True)
+                recall = np.mean([len(set(exact.search(q, 10)[0]) & set(pipe.search_index._vectors.search(q, 10)[0])) / 10
+                                  for q in qs])
+                record("search", f"HNSW recall@10 vs exact, {n:,}", round(float(recall), 3))
+
+
+def bench_retrain(settings, embedder):
+    from classifier.codebook import load_codebook
+    from classifier.embeddings import CachedEmbedder
+    from classifier.registry import Registry
+    from classifier.training import train
+
+    cb = load_codebook(ROOT / "training_data" / "themes.toml")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "labelled"
+        data.mkdir()
+        # 2,000 labelled paragraphs: the training files plus part of the test set (a speed run, not an evaluation)
+        rows = []
+        for f in sorted((ROOT / "training_data" / "labelled").glob("*.jsonl")):
+            rows += f.read_text().splitlines()
+        rows += (ROOT / "training_data" / "test.jsonl").read_text().splitlines()
+        (data / "all.jsonl").write_text("\n".join(rows[:2000]) + "\n")
+        cached = CachedEmbedder(embedder, Path(tmp) / "cache.sqlite")
+        for label in ("cold cache", "warm cache"):
+            t = time.perf_counter()
+            train(cb, cached, Registry(Path(tmp) / "models"), data, None, activate=False)
+            record("retrain", f"train on 2,000 labelled paragraphs, {label}", round(time.perf_counter() - t, 1), "s",
+                   "target <= 15 s warm")
+
+
+def bench_http(settings, n_requests: int = 200, concurrency: int = 8):
+    port = 8765
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, JOINEDUP_DATA_DIR=tmp, JOINEDUP_MODELS_DIR=str(settings.models_dir))
+        joinedup = str(Path(sys.executable).parent / "joinedup")
+        subprocess.run([joinedup, "ingest", "--quiet", str(ROOT / "training_data" / "sample_corpus.jsonl")], env=env,
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen([joinedup, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            texts = texts_from_training(n_requests)
+
+            def tag(i):
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/tag", method="POST",
+                                             data=json.dumps({"text": texts[i]}).encode(),
+                                             headers={"Content-Type": "application/json"})
+                return urllib.request.urlopen(req, timeout=60).status
+
+            def search(i):
+                q = urllib.parse.quote(" ".join(texts[i].split()[:6]))
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/search?q={q}", timeout=60).status
+
+            for name, fn in (("/tag", tag), ("/search", search)):
+                errors = 0
+                t = time.perf_counter()
+                with ThreadPoolExecutor(concurrency) as pool:
+                    for status in pool.map(lambda i: _safe(fn, i), range(n_requests)):
+                        errors += status != 200
+                elapsed = time.perf_counter() - t
+                record("http", f"{name}: {n_requests} requests, {concurrency} concurrent, 2 workers",
+                       round(n_requests / elapsed, 1), "req/s", f"{errors} errors")
+            rss = _rss_of_children(proc.pid)
+            record("memory", "peak RSS per serving worker, sample corpus", rss, "MB", "target <= 1200 at 100k")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _safe(fn, i):
+    try:
+        return fn(i)
+    except Exception:
+        return 0
+
+
+def _rss_of_children(pid: int) -> int:
+    peaks = []
+    for child in Path("/proc").iterdir():
+        try:
+            status = (child / "status").read_text()
+        except OSError:
+            continue
+        if f"PPid:\t{pid}\n" in status:
+            peaks += [int(line.split()[1]) // 1024 for line in status.splitlines() if line.startswith("VmHWM")]
+    return max(peaks) if peaks else -1
+
+
+def main():
+    import urllib.parse  # noqa: F401  (used in bench_http)
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="10k statements only")
+    ap.add_argument("--sizes", default=None, help="comma-separated corpus sizes for search (default 10000,100000)")
+    args = ap.parse_args()
+    sizes = [int(s) for s in (args.sizes or ("10000" if args.quick else "10000,100000")).split(",")]
+    settings = load_settings()
+    embedder = load_embedder(settings.embedding_model)
+    pipe = Pipeline(settings, embedder=embedder)
+    record("machine", "cpu / cores / python", f"{platform.processor() or platform.machine()} / {os.cpu_count()} / "
+           f"{platform.python_version()}")
+    bench_embedding(pipe)
+    bench_ingest(settings, embedder)
+    bench_search(settings, embedder, sizes)
+    bench_retrain(settings, embedder)
+    bench_http(settings)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "report.json").write_text(json.dumps(RESULTS, indent=2))
+    lines = ["| area | metric | value | unit | note |", "|---|---|---|---|---|"]
+    lines += [f"| {r['area']} | {r['metric']} | {r['value']} | {r['unit']} | {r['note']} |" for r in RESULTS]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print("\n" + "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
