@@ -90,3 +90,33 @@ def test_errors_are_shown_not_thrown(live_server, browser):
     browser.find_element(By.CSS_SELECTOR, "#search-form button").click()
     WebDriverWait(browser, 20).until(EC.text_to_be_present_in_element((By.ID, "search-status"), "since is after until"))
     assert "error" in browser.find_element(By.ID, "search-status").get_attribute("class")
+
+
+def test_review_view_posts_answers_as_labels(live_server, browser, trained):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    port, _ = live_server
+    call(port, "POST", "/api/v1/statements", {"statements": [
+        {"text": "Staff pay and vacancies in home care.", "organisation": "A"},
+        {"text": "Delayed discharge from beds this winter.", "organisation": "B"}]}, {"Authorization": "Bearer tok"})
+    wait = WebDriverWait(browser, 20)
+    browser.get(f"http://127.0.0.1:{port}/")
+    browser.find_element(By.ID, "review-token").send_keys("tok")
+    n = browser.find_element(By.ID, "review-n")
+    n.clear()
+    n.send_keys("1")
+    browser.find_element(By.CSS_SELECTOR, "#review-form button").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "statement(s) to review"))
+    item = browser.find_element(By.CSS_SELECTOR, "#review-results > li")
+    for chip in item.find_elements(By.CSS_SELECTOR, "button.chip[aria-pressed='true']"):
+        chip.click()  # reject every current theme
+    Select(item.find_element(By.TAG_NAME, "select")).select_by_value("wider_determinants")
+    item.find_element(By.XPATH, ".//button[text()='Add theme']").click()
+    item.find_element(By.CSS_SELECTOR, "button.save").click()
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#review-results > li .saved"), "Saved"))
+    browser.save_screenshot(str(ARTIFACTS / "review-view.png"))
+    labels = trained.store.labels()
+    assert len(labels) == 1 and labels[0]["themes"] == ["wider_determinants"]
+    assert labels[0]["statement_id"] == int(item.get_attribute("data-statement"))

@@ -78,4 +78,58 @@ document.getElementById("search-form").addEventListener("submit", async (event) 
   } catch (err) { status.textContent = err.message; status.className = "error"; }
 });
 
+function toggleChip(id, label, on, uncertain) {
+  const b = el("button", { type: "button", class: "chip toggle", "aria-pressed": on ? "true" : "false", "data-theme": id,
+                           title: uncertain ? "the model is unsure about this theme" : "" }, label + (uncertain ? " ?" : ""));
+  b.style.background = on ? COLOURS[Math.max(0, themeOrder.indexOf(id)) % COLOURS.length] : "#8a93a3";
+  b.addEventListener("click", () => {
+    const now = b.getAttribute("aria-pressed") !== "true";
+    b.setAttribute("aria-pressed", now ? "true" : "false");
+    b.style.background = now ? COLOURS[Math.max(0, themeOrder.indexOf(id)) % COLOURS.length] : "#8a93a3";
+  });
+  return b;
+}
+
+document.getElementById("review-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = document.getElementById("review-status");
+  const list = document.getElementById("review-results");
+  list.replaceChildren();
+  status.textContent = "Loading…"; status.className = "";
+  try {
+    const n = document.getElementById("review-n").value || 10;
+    const body = await api(`/api/v1/review?n=${encodeURIComponent(n)}`);
+    status.textContent = body.statements.length ? `${body.statements.length} statement(s) to review.` : "Nothing to review.";
+    body.statements.forEach((st, i) => {
+      const labels = window.themeLabels || {};
+      const chips = el("div", { class: "chips", role: "group", "aria-label": `Themes for statement ${st.id}` });
+      const tagged = new Set(st.themes.map(t => t.id));
+      for (const id of new Set([...tagged, ...st.uncertain])) chips.append(toggleChip(id, labels[id] || id, tagged.has(id), st.uncertain.includes(id)));
+      const addId = `review-add-${i}`;
+      const select = el("select", { id: addId }, el("option", { value: "" }, "Choose a theme"));
+      for (const id of themeOrder) select.append(el("option", { value: id }, labels[id] || id));
+      const addButton = el("button", { type: "button" }, "Add theme");
+      addButton.addEventListener("click", () => {
+        if (select.value && !chips.querySelector(`[data-theme="${select.value}"]`)) chips.append(toggleChip(select.value, labels[select.value] || select.value, true, false));
+      });
+      const save = el("button", { type: "button", class: "save" }, "Save labels");
+      const note = el("span", { class: "meta", role: "status" });
+      save.addEventListener("click", async () => {
+        const themes = [...chips.querySelectorAll("[aria-pressed=true]")].map(b => b.dataset.theme);
+        const token = document.getElementById("review-token").value;
+        const headers = { "Content-Type": "application/json" };
+        if (token) headers.Authorization = `Bearer ${token}`;
+        try {
+          await api("/api/v1/labels", { method: "POST", headers,
+            body: JSON.stringify({ examples: [{ text: st.text, themes, statement_id: st.id }] }) });
+          note.textContent = ` Saved: ${themes.length ? themes.join(", ") : "no theme"}.`; note.className = "meta saved";
+        } catch (err) { note.textContent = ` ${err.message}`; note.className = "error"; }
+      });
+      const meta = el("p", { class: "meta" }, `${st.organisation || "Unknown organisation"} · ${st.date || "undated"}`);
+      list.append(el("li", { "data-statement": st.id }, meta, el("p", {}, st.text), chips,
+        el("div", { class: "add" }, el("label", { for: addId }, "Add a missing theme"), select, addButton), save, note));
+    });
+  } catch (err) { status.textContent = err.message; status.className = "error"; }
+});
+
 loadThemes().catch(() => {});
