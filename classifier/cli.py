@@ -240,9 +240,12 @@ def search(pipe: Pipeline, query, k, themes, organisations, since, until, mode, 
 
 
 @cli.command()
+@click.option("--reembed", is_flag=True, help="Re-embed every statement with the configured embedder first.")
 @click.pass_obj
-def reindex(pipe: Pipeline):
+def reindex(pipe: Pipeline, reembed):
     """Rebuild the search index from the statement store."""
+    if reembed:
+        click.echo(f"re-embedded {pipe.reembed()} statements with {pipe.embedder.name}")
     pipe.search_index.rebuild()
     click.echo(f"index rebuilt: {pipe.search_index.count} statements")
 

@@ -23,6 +23,9 @@ class Settings:
     models_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models")
     training_data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "training_data")
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    # torch | onnx | onnx-int8. The default was chosen by a same-run comparison of speed and frozen-test F1
+    # (README, "Performance"); a model trained on one backend refuses to load on another.
+    embedding_backend: str = "onnx-int8"
     embedding_batch_size: int = 32
     threads: int = 0  # 0 means: leave torch/FAISS to decide (the CLI); the server sets it per worker
     api_token: str = ""

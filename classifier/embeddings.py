@@ -71,27 +71,85 @@ def resolve_model_path(spec: str) -> Path:
     return path
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model loaded from a local directory, never from a hub."""
+BACKENDS = ("torch", "onnx", "onnx-int8")
+ONNX_FILES = {"onnx": "onnx/model.onnx", "onnx-int8": "onnx/model_quint8_avx2.onnx"}
 
-    def __init__(self, spec: str, batch_size: int = 32, threads: int = 0):
+
+def _base_name(spec: str, path: Path) -> str:
+    # The folder name of the packaged model is just "model"; name the space by its origin instead.
+    return spec.split(":", 1)[1] if spec.startswith("package:") else path.name
+
+
+def prepare_onnx(spec: str, export_root: Path) -> Path:
+    """The local model exported to ONNX (fp32 and dynamically quantised int8), made once and kept.
+
+    The export runs on this machine from the local weights (nothing is downloaded) into a temporary folder that
+    is renamed into place, under a file lock so that concurrent processes export it once.
+    """
+    import fcntl
+    import shutil
+
+    source = resolve_model_path(spec)
+    folder = Path(export_root) / f"{_base_name(spec, source)}-onnx"
+    if all((folder / f).exists() for f in ONNX_FILES.values()):
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / ".export.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if all((folder / f).exists() for f in ONNX_FILES.values()):
+            return folder
+        from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
+
+        tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(source, tmp)
+        model = SentenceTransformer(str(tmp), device="cpu", backend="onnx", local_files_only=True)
+        model.save_pretrained(str(tmp))
+        export_dynamic_quantized_onnx_model(model, "avx2", str(tmp))
+        shutil.rmtree(folder, ignore_errors=True)
+        os.rename(tmp, folder)
+    return folder
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local directory, never from a hub.
+
+    ``backend`` is ``torch``, ``onnx`` or ``onnx-int8``; the ONNX files are exported locally into
+    ``export_root`` on first use. The backend is part of ``name``, so a tagger trained on one backend is never
+    served with another.
+    """
+
+    def __init__(self, spec: str, batch_size: int = 32, threads: int = 0, backend: str = "torch",
+                 export_root: Path | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if backend not in BACKENDS:
+            raise ConfigError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
         import torch  # imported here so the unit tests never pay for it
         from sentence_transformers import SentenceTransformer
 
         if threads:
             torch.set_num_threads(threads)
         path = resolve_model_path(spec)
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        if backend == "torch":
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        else:
+            import onnxruntime
+
+            options = onnxruntime.SessionOptions()
+            if threads:
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
+            folder = prepare_onnx(spec, export_root or Path("models") / "embeddings")
+            self._model = SentenceTransformer(str(folder), device="cpu", backend="onnx", local_files_only=True,
+                                              model_kwargs={"file_name": ONNX_FILES[backend],
+                                                            "session_options": options})
         self.batch_size = batch_size
         self.dimension = int(self._model.get_embedding_dimension()
                              if hasattr(self._model, "get_embedding_dimension")
                              else self._model.get_sentence_embedding_dimension())
-        # The folder name of the packaged model is just "model"; name the space by its origin instead.
-        base = spec.split(":", 1)[1] if spec.startswith("package:") else path.name
-        self.name = f"{base}/torch"
+        self.name = f"{_base_name(spec, path)}/{backend}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -101,12 +159,14 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_embedder(spec: str, batch_size: int = 32, threads: int = 0) -> Embedder:
+def load_embedder(spec: str, batch_size: int = 32, threads: int = 0, backend: str = "torch",
+                  export_root: Path | None = None) -> Embedder:
     """Load the embedder a setting names: ``hashing[:DIM]`` for the test embedder, else a model path/package."""
     if spec.startswith("hashing"):
         dim = spec.partition(":")[2]
         return HashingEmbedder(int(dim) if dim else 64)
-    return SentenceTransformerEmbedder(spec, batch_size=batch_size, threads=threads)
+    return SentenceTransformerEmbedder(spec, batch_size=batch_size, threads=threads, backend=backend,
+                                       export_root=export_root)
 
 
 def text_key(text: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from .codebook import Codebook, load_codebook
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, load_embedder
-from .errors import InvalidInput, JoinedupError
+from .errors import InvalidInput, JoinedupError, ModelError
 from .ingest import Document, documents_from_path
 from .paragraphs import split_paragraphs
 from .registry import Registry
@@ -60,8 +60,9 @@ class Pipeline:
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:
-                    self._embedder = load_embedder(self.settings.embedding_model, self.settings.embedding_batch_size,
-                                                   self.settings.threads)
+                    s = self.settings
+                    self._embedder = load_embedder(s.embedding_model, s.embedding_batch_size, s.threads,
+                                                   s.embedding_backend, s.models_dir / "embeddings")
         return self._embedder
 
     @cached_property
@@ -94,10 +95,37 @@ class Pipeline:
 
     @cached_property
     def search_index(self) -> SearchIndex:
+        self.check_vector_space()
         return SearchIndex(self.store, self.embedder, self.settings.data_dir / "index")
+
+    def check_vector_space(self) -> None:
+        """Refuse to mix vector spaces: stored vectors must come from the configured embedder."""
+        stored = self.store.get_meta("embedder")
+        if stored is None:
+            if self.store.count() == 0:
+                self.store.set_meta("embedder", self.embedder.name)
+                return
+            stored = self.embedder.name  # a store from before the embedder was recorded
+            self.store.set_meta("embedder", stored)
+        if stored != self.embedder.name:
+            raise ModelError(f"the stored statements were embedded with {stored!r} but the configured embedder is "
+                             f"{self.embedder.name!r}; run 'joinedup reindex --reembed' or switch back")
+
+    def reembed(self) -> int:
+        """Re-embed every stored statement with the configured embedder (after changing model or backend)."""
+        done = 0
+        for ids, _ in self.store.vectors(batch=1000):
+            rows = self.store.get(ids.tolist())
+            vectors = self.cached_embedder.embed([rows[int(i)].text for i in ids])
+            self.store.replace_vectors(list(zip(ids.tolist(), vectors)), self.embedder.name)
+            done += len(ids)
+        self.store.set_meta("embedder", self.embedder.name)
+        self.search_index.rebuild()
+        return done
 
     def add_statements(self, items: list[NewStatement]) -> AddResult:
         """Embed, tag and store statements in one transaction; returns after the commit."""
+        self.check_vector_space()
         scorer = self.scorer()
         texts = [i.text for i in items]
         vectors = self.cached_embedder.embed(texts)

@@ -239,6 +239,13 @@ class Store:
                 db.execute("UPDATE statements SET scores=?, model_version=? WHERE id=?", (json.dumps(sc), model_version, sid))
                 self._write_themes(db, sid, sc, thresholds)
 
+    def replace_vectors(self, rows: list[tuple[int, np.ndarray]], embedder: str) -> None:
+        """Store new vectors (a re-embedding with another model or backend) and record whose space they are in."""
+        with self._tx() as db:
+            db.executemany("UPDATE statements SET vector=? WHERE id=?",
+                           [(np.asarray(v, dtype=np.float32).tobytes(), int(i)) for i, v in rows])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('embedder', ?)", (embedder,))
+
     def delete(self, statement_id: int) -> None:
         if not 0 < statement_id < 2 ** 63:
             raise NotFound(f"no statement {statement_id}")

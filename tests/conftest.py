@@ -116,10 +116,9 @@ def trained(settings, _trained_models):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from classifier.config import DEFAULT_EMBEDDING_MODEL
-    from classifier.embeddings import load_embedder
-
-    return load_embedder(DEFAULT_EMBEDDING_MODEL)
+    """The configured default embedder (all-MiniLM-L6-v2 on the default backend), as `make run` serves it."""
+    s = load_settings(environ={})
+    return Pipeline(s).embedder
 
 
 @pytest.fixture(scope="session")

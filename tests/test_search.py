@@ -110,3 +110,17 @@ def test_searches_during_ingest_do_not_fail(loaded):
         loaded.ingest_documents([Document(f"Statement number {i} on the funding gap and budgets.", f"Org {i}")])
     t.join()
     assert errors == []
+
+
+def test_vectors_from_another_embedder_are_refused_until_reembedded(loaded):
+    from classifier.embeddings import HashingEmbedder
+    from classifier.errors import ModelError
+
+    other = Pipeline(loaded.settings, embedder=HashingEmbedder(32))
+    with pytest.raises(ModelError, match="reindex --reembed"):
+        other.add_statements([])
+    with pytest.raises(ModelError, match="reindex --reembed"):
+        other.search_index.search("x")
+    assert other.reembed() == 4
+    assert other.store.get_meta("embedder") == "hashing-32"
+    assert other.search_index.search("workforce plan carers", k=1).results
