@@ -11,13 +11,11 @@ import argparse
 import json
 import os
 import platform
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -66,10 +64,20 @@ def bench_embedding(pipe: Pipeline, n: int = 2000):
     model = SentenceTransformer(str(resolve_model_path(DEFAULT_EMBEDDING_MODEL)), device="cpu")
     model.encode(texts[:64])
     t = time.perf_counter()
-    model.encode(texts, batch_size=32)
+    reference = model.encode(texts, batch_size=32, normalize_embeddings=True)
     plain = time.perf_counter() - t
-    record("embed", f"plain sentence-transformers encode, {n} paragraphs", round(n / plain, 1), "para/s",
+    record("embed", f"plain sentence-transformers encode (PyTorch), {n} paragraphs", round(n / plain, 1), "para/s",
            f"{plain:.1f} s")
+    for backend in ("torch", "onnx", "onnx-int8"):
+        emb = load_embedder(pipe.settings.embedding_model, backend=backend,
+                            export_root=pipe.settings.models_dir / "embeddings")
+        emb.embed(texts[:64])
+        t = time.perf_counter()
+        vecs = emb.embed(texts)
+        took = time.perf_counter() - t
+        cosine = float(np.mean(np.sum(vecs * reference, axis=1)))
+        record("embed", f"backend {backend}, {n} paragraphs", round(n / took, 1), "para/s",
+               f"{plain / took:.2f}x plain; mean cosine to PyTorch {cosine:.4f}")
 
     scorer = pipe.scorer()
     t = time.perf_counter()
@@ -249,15 +257,13 @@ def _rss_of_children(pid: int) -> int:
 
 
 def main():
-    import urllib.parse  # noqa: F401  (used in bench_http)
-
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="10k statements only")
     ap.add_argument("--sizes", default=None, help="comma-separated corpus sizes for search (default 10000,100000)")
     args = ap.parse_args()
     sizes = [int(s) for s in (args.sizes or ("10000" if args.quick else "10000,100000")).split(",")]
     settings = load_settings()
-    embedder = load_embedder(settings.embedding_model)
+    embedder = Pipeline(settings).embedder
     pipe = Pipeline(settings, embedder=embedder)
     record("machine", "cpu / cores / python", f"{platform.processor() or platform.machine()} / {os.cpu_count()} / "
            f"{platform.python_version()}")

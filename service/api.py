@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from classifier.errors import InvalidInput, MalformedRequest, PayloadTooLarge, Unauthorized
 from classifier.ingest import document_from_record
-from classifier.paragraphs import Paragraph
+from classifier.paragraphs import split_paragraphs
 from classifier.search import MODES
 from classifier.store import Filters, NewStatement, parse_date
 from classifier.textpolicy import check_text
@@ -119,8 +119,6 @@ def tag():
     elif "text" in body:
         max_n, max_chars = _limits()
         text = check_text(body["text"], "text")
-        from classifier.paragraphs import split_paragraphs
-
         paragraphs = split_paragraphs(text)
         if not paragraphs:
             raise InvalidInput("the text has no paragraphs to tag (only headings or page numbers)")

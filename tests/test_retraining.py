@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from classifier.training import train
 
 AUTH = {"Authorization": "Bearer tok"}
 TEXTS = ["Staff pay and vacancies for carers.", "Delayed discharge from beds this winter.",

@@ -1,18 +1,8 @@
 """The service under gunicorn with several workers: read-your-writes and model activation across workers."""
 
-import json
 import os
-import shutil
-import signal
 import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-
-import pytest
 
 from classifier.training import train
 from service.cli import is_loopback
