@@ -121,14 +121,16 @@ def bench_ingest(settings, embedder, n: int = 1000):
            "stmt/s", "target >= 100")
 
 
-def synthetic_store(pipe: Pipeline, n: int, dim: int, seed: int = 0):
-    """n statements with random unit vectors and short texts, written straight into the store."""
+def synthetic_store(pipe: Pipeline, n: int, base: np.ndarray, seed: int = 0):
+    """n statements written straight into the store, with vectors scattered around real paragraph embeddings
+    (``base``) so the corpus has the clustered shape of real text, and short synthetic texts."""
     rng = np.random.default_rng(seed)
     words = "care council health funding workforce discharge housing data board plan budget winter staff".split()
+    dim = base.shape[1]
     batch = 5000
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        vecs = rng.normal(size=(m, dim)).astype(np.float32)
+        vecs = base[rng.integers(0, len(base), m)] + rng.normal(scale=0.035, size=(m, dim)).astype(np.float32)
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         items = [NewStatement(" ".join(rng.choice(words, 12)) + f" s{start + i}", f"Org {(start + i) % 50}",
                               f"{2012 + (start + i) % 15}-01-01") for i in range(m)]
@@ -136,21 +138,24 @@ def synthetic_store(pipe: Pipeline, n: int, dim: int, seed: int = 0):
 
 
 def bench_search(settings, embedder, sizes):
-    queries = ["who has called for a social care workforce plan", "cuts to the public health grant",
-               "delayed discharges this winter", "shared care record", "equal partners in integrated care boards"]
+    import json as _json
+
+    queries = [_json.loads(line)["query"] for line in
+               (ROOT / "training_data" / "search_eval.jsonl").read_text().splitlines() if line.strip()]
+    base = embedder.embed(texts_from_training(2000))
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             pipe = Pipeline(load_settings(environ={}, data_dir=Path(tmp), models_dir=settings.models_dir),
                             embedder=embedder)
             t = time.perf_counter()
-            synthetic_store(pipe, n, embedder.dimension)
+            synthetic_store(pipe, n, base)
             pipe.search_index.sync()
             pipe.search_index._keyword_index()
             record("search", f"build store + indexes, {n:,} statements", round(time.perf_counter() - t, 1), "s",
                    f"index kind {pipe.search_index._vectors.kind}")
             for mode in ("semantic", "hybrid"):
                 lat = []
-                for i in range(100):
+                for i in range(200):
                     q = queries[i % len(queries)]
                     t = time.perf_counter()
                     pipe.search_index.search(q, k=10, mode=mode)
@@ -161,9 +166,7 @@ def bench_search(settings, embedder, sizes):
                 exact = VectorIndex(embedder.dimension, "flat")
                 for ids, vecs in pipe.store.vectors():
                     exact.add(ids, vecs)
-                rng = np.random.default_rng(1)
-                qs = rng.normal(size=(100, embedder.dimension)).astype(np.float32)
-                qs /= np.linalg.norm(qs, axis=1, keepdims=True)
+                qs = embedder.embed(queries)
                 recall = np.mean([len(set(exact.search(q, 10)[0]) & set(pipe.search_index._vectors.search(q, 10)[0])) / 10
                                   for q in qs])
                 record("search", f"HNSW recall@10 vs exact, {n:,}", round(float(recall), 3))
@@ -260,18 +263,25 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="10k statements only")
     ap.add_argument("--sizes", default=None, help="comma-separated corpus sizes for search (default 10000,100000)")
+    ap.add_argument("--only", default=None, help="comma-separated parts: embedding,ingest,search,retrain,http")
     args = ap.parse_args()
+    parts = set((args.only or "embedding,ingest,search,retrain,http").split(","))
     sizes = [int(s) for s in (args.sizes or ("10000" if args.quick else "10000,100000")).split(",")]
     settings = load_settings()
     embedder = Pipeline(settings).embedder
     pipe = Pipeline(settings, embedder=embedder)
     record("machine", "cpu / cores / python", f"{platform.processor() or platform.machine()} / {os.cpu_count()} / "
            f"{platform.python_version()}")
-    bench_embedding(pipe)
-    bench_ingest(settings, embedder)
-    bench_search(settings, embedder, sizes)
-    bench_retrain(settings, embedder)
-    bench_http(settings)
+    if "embedding" in parts:
+        bench_embedding(pipe)
+    if "ingest" in parts:
+        bench_ingest(settings, embedder)
+    if "search" in parts:
+        bench_search(settings, embedder, sizes)
+    if "retrain" in parts:
+        bench_retrain(settings, embedder)
+    if "http" in parts:
+        bench_http(settings)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "report.json").write_text(json.dumps(RESULTS, indent=2))

@@ -138,6 +138,10 @@ class SentenceTransformerEmbedder:
             import onnxruntime
 
             options = onnxruntime.SessionOptions()
+            # Idle ONNX Runtime threads spin-wait by default, stealing the CPU that scikit-learn, FAISS and
+            # other workers need between batches on a 2-core machine.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            options.add_session_config_entry("session.inter_op.allow_spinning", "0")
             if threads:
                 options.intra_op_num_threads = threads
                 options.inter_op_num_threads = 1

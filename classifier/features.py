@@ -45,9 +45,10 @@ class ThemeModel:
         return self.tagger.predict(self.features(texts, vectors))
 
 
-def fit_model(params: dict, texts: list[str], vectors: np.ndarray, Y: np.ndarray, seed: int) -> ThemeModel:
+def fit_model(params: dict, texts: list[str], vectors: np.ndarray, Y: np.ndarray, seed: int,
+              n_jobs: int | None = None) -> ThemeModel:
     """Fit one model of the kind ``params["kind"]`` names: embedding, blended or lexical (the baseline)."""
-    params = dict(params)
+    params = dict(params, n_jobs=n_jobs)
     kind = params.pop("kind")
     if kind == "embedding":
         return ThemeModel(ThemeTagger(random_state=seed, **params).fit(vectors, Y))

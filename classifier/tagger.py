@@ -8,6 +8,7 @@ embeddings and, for the baseline, on TF-IDF features.
 from __future__ import annotations
 
 import numpy as np
+from joblib import Parallel, delayed
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
@@ -48,10 +49,11 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
     n_dense : number of leading embedding columns, or None to treat all columns as one block.
     lexical_C : regularisation of the lexical block's regressions (always class-balanced).
     blend : weight of the embedding block's probability; the lexical block gets ``1 - blend``.
+    n_jobs : processes for fitting the themes' regressions in parallel (joblib); None means one.
     """
 
     def __init__(self, C=4.0, class_weight="balanced", threshold_folds=4, random_state=0, max_iter=3000,
-                 n_dense=None, lexical_C=16.0, blend=0.5):
+                 n_dense=None, lexical_C=16.0, blend=0.5, n_jobs=None):
         self.C = C
         self.class_weight = class_weight
         self.threshold_folds = threshold_folds
@@ -60,6 +62,7 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
         self.n_dense = n_dense
         self.lexical_C = lexical_C
         self.blend = blend
+        self.n_jobs = n_jobs
 
     def _blocks(self, X) -> list[tuple]:
         """(columns, C, class_weight, weight) for each block of features."""
@@ -68,16 +71,16 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
         return [(slice(0, self.n_dense), self.C, self.class_weight, self.blend),
                 (slice(self.n_dense, None), self.lexical_C, "balanced", 1.0 - self.blend)]
 
+    def _fit_head(self, X, y):
+        if y.min() == y.max():
+            return float(y[0])  # a theme with no positives (or no negatives) is a constant
+        return [(cols, w, LogisticRegression(C=C, class_weight=cw, max_iter=self.max_iter).fit(X[:, cols], y))
+                for cols, C, cw, w in self._blocks(X)]
+
     def _fit_heads(self, X, Y) -> list:
-        heads = []
-        for j in range(Y.shape[1]):
-            y = Y[:, j]
-            if y.min() == y.max():
-                heads.append(float(y[0]))  # a theme with no positives (or no negatives) is a constant
-                continue
-            heads.append([(cols, w, LogisticRegression(C=C, class_weight=cw, max_iter=self.max_iter).fit(X[:, cols], y))
-                          for cols, C, cw, w in self._blocks(X)])
-        return heads
+        if not self.n_jobs or self.n_jobs == 1:
+            return [self._fit_head(X, Y[:, j]) for j in range(Y.shape[1])]
+        return Parallel(n_jobs=self.n_jobs)(delayed(self._fit_head)(X, Y[:, j]) for j in range(Y.shape[1]))
 
     @staticmethod
     def _proba(heads, X) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .codebook import Codebook
 from .embeddings import Embedder
@@ -77,7 +78,8 @@ class ThemeScorer:
         """Per-theme probabilities for texts and their embeddings, shape (n, n_themes)."""
         if len(texts) == 0:
             return np.zeros((0, len(self.theme_ids)))
-        return self.model.theme_model.predict_proba(texts, vectors)
+        with threadpool_limits(limits=1, user_api="blas"):  # see training.train: BLAS threads thrash here
+            return self.model.theme_model.predict_proba(texts, vectors)
 
     def themes_for(self, proba_row: np.ndarray) -> tuple[ThemeScore, ...]:
         on = [j for j in np.argsort(-proba_row, kind="stable") if proba_row[j] >= self._thresholds[j]]

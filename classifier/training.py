@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+from threadpoolctl import threadpool_limits
 
 from .codebook import Codebook
 from .dataset import load_labelled
@@ -33,6 +34,7 @@ BASELINE = {"kind": "lexical", "C": 16.0, "class_weight": "balanced"}
 CV_FOLDS = 5
 MIN_POSITIVES = 15  # a theme with fewer training positives is not learned; the report says so
 GATE_MARGIN = 0.01  # a candidate may be at most this much worse (frozen-test micro-F1) than the active model
+N_JOBS = None  # measured: process-parallel fitting of the themes costs more than it saves at this size
 
 
 @dataclass
@@ -80,7 +82,7 @@ def cross_val_predict(params: dict, texts: list[str], X: np.ndarray, Y: np.ndarr
     """Out-of-fold 0/1 predictions: every row predicted by a model (vocabulary included) that never saw it."""
     pred = np.zeros_like(Y)
     for train, held in folds:
-        model = fit_model(params, [texts[i] for i in train], X[train], Y[train], seed)
+        model = fit_model(params, [texts[i] for i in train], X[train], Y[train], seed, N_JOBS)
         pred[held] = model.predict([texts[i] for i in held], X[held])
     return pred
 
@@ -105,6 +107,13 @@ def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path
     with the same text). When a model is active and a test set is given, the candidate is activated only if its
     frozen-test micro-F1 is at most ``margin`` below the active model's, or if ``force`` is set.
     """
+    # Multi-threaded OpenBLAS thrashes on these small problems: one BLAS thread made the regressions ~30x
+    # faster on the 2-core machine (measured, README "Performance").
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train(codebook, embedder, registry, data, test_path, seed, activate, progress, extra, force, margin)
+
+
+def _train(codebook, embedder, registry, data, test_path, seed, activate, progress, extra, force, margin):
     started = time.perf_counter()
     train_set = load_labelled(data, codebook).with_extra(list(extra))
     test_set = load_labelled(test_path, codebook) if test_path and Path(test_path).exists() else None
@@ -141,7 +150,7 @@ def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path
     baseline_cv = evaluate(f"TF-IDF baseline, {CV_FOLDS}-fold cross-validation", themes, Y, base_pred)
 
     progress(f"fitting the final model {params}")
-    model = fit_model(params, texts, X, Y, seed)
+    model = fit_model(params, texts, X, Y, seed, N_JOBS)
 
     test = baseline_test = None
     if test_set is not None:
@@ -149,7 +158,7 @@ def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path
         Yt = test_set.label_matrix(codebook)[:, cols]
         Xt = embedder.embed(test_set.texts)
         test = evaluate("frozen test set", themes, Yt, model.predict(test_set.texts, Xt))
-        base = fit_model(BASELINE, texts, X, Y, seed)
+        base = fit_model(BASELINE, texts, X, Y, seed, N_JOBS)
         baseline_test = evaluate("TF-IDF baseline, frozen test set", themes, Yt, base.predict(test_set.texts, Xt))
 
     comparison, decision = None, ("activated" if activate else "saved")
