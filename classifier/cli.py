@@ -103,6 +103,11 @@ def format_training(result) -> str:
                       f"{c['active']['micro_f1']:.3f} -> {c['candidate']['micro_f1']:.3f} ({c['micro_f1_delta']:+.3f}), "
                       f"macro-F1 {c['active']['macro_f1']:.3f} -> {c['candidate']['macro_f1']:.3f} "
                       f"({c['macro_f1_delta']:+.3f})"]
+        cvs = c.get("cross_validation") or {}
+        if cvs.get("active") and cvs.get("candidate"):
+            lines.append(f"  in cross-validation (each on its own training data): micro-F1 {cvs['active']['micro_f1']:.3f} -> "
+                         f"{cvs['candidate']['micro_f1']:.3f}, macro-F1 {cvs['active']['macro_f1']:.3f} -> "
+                         f"{cvs['candidate']['macro_f1']:.3f}")
         changed = [f"{t} {d['f1']:+.3f}" for t, d in c["per_theme"].items() if abs(d["f1"]) >= 0.005]
         if changed:
             lines.append("  F1 changes: " + ", ".join(changed))

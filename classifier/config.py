@@ -33,6 +33,8 @@ class Settings:
     max_paragraphs: int = 500
     max_paragraph_chars: int = 20_000
     seed: int = 13
+    # A retrained model is activated only if its frozen-test micro-F1 is at most this much below the active one's.
+    gate_margin: float = 0.01
 
     @property
     def codebook_path(self) -> Path:
@@ -52,10 +54,12 @@ def _coerce(f: dataclasses.Field, raw: str):
     try:
         if kind == "int":
             return int(raw)
+        if kind == "float":
+            return float(raw)
         if kind == "Path":
             return Path(raw)
     except ValueError as exc:
-        raise ConfigError(f"JOINEDUP_{f.name.upper()} must be an integer, got {raw!r}") from exc
+        raise ConfigError(f"JOINEDUP_{f.name.upper()} must be a {kind}, got {raw!r}") from exc
     return raw
 
 

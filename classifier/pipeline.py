@@ -212,7 +212,7 @@ class Pipeline:
         result = run_training(self.codebook, self.cached_embedder, self.registry,
                               data or s.training_data_dir / "labelled", test or s.training_data_dir / "test.jsonl",
                               seed=s.seed if seed is None else seed, activate=activate, progress=progress,
-                              extra=self.stored_examples(), force=force)
+                              extra=self.stored_examples(), force=force, margin=s.gate_margin)
         if result.activated and self.store.count():
             progress(f"re-tagging {self.store.count()} stored statements with {result.version}")
             self.retag(result.version)

@@ -87,15 +87,21 @@ def cross_val_predict(params: dict, texts: list[str], X: np.ndarray, Y: np.ndarr
     return pred
 
 
-def compare(candidate: EvaluationReport, active: EvaluationReport, active_version: str) -> dict:
-    """Per-theme precision/recall/F1 deltas and micro/macro F1 of a candidate against the active model."""
+def compare(candidate: EvaluationReport, active: EvaluationReport, active_version: str,
+            candidate_cv: dict | None = None, active_cv: dict | None = None) -> dict:
+    """Per-theme precision/recall/F1 deltas and micro/macro F1 of a candidate against the active model.
+
+    The test-set figures are like for like; the cross-validation figures come from each model's own training
+    run (the active model's from its manifest), so they also reflect any change in the training data.
+    """
     old = {m.theme: m for m in active.per_theme}
     per_theme = {m.theme: {"precision": round(m.precision - old[m.theme].precision, 4),
                            "recall": round(m.recall - old[m.theme].recall, 4),
                            "f1": round(m.f1 - old[m.theme].f1, 4)} for m in candidate.per_theme if m.theme in old}
     return {"active_version": active_version, "active": active.summary(), "candidate": candidate.summary(),
             "micro_f1_delta": round(candidate.micro_f1 - active.micro_f1, 4),
-            "macro_f1_delta": round(candidate.macro_f1 - active.macro_f1, 4), "per_theme": per_theme}
+            "macro_f1_delta": round(candidate.macro_f1 - active.macro_f1, 4), "per_theme": per_theme,
+            "cross_validation": {"active": active_cv, "candidate": candidate_cv}}
 
 
 def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path, test_path: Path | None,
@@ -169,7 +175,8 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
             a_cols = [codebook.ids.index(t) for t in active.themes]
             a_report = evaluate("active model, frozen test set", active.themes,
                                 test_set.label_matrix(codebook)[:, a_cols], active.theme_model.predict(test_set.texts, Xt))
-            comparison = compare(test, a_report, active_version)
+            comparison = compare(test, a_report, active_version, cv.summary(),
+                                 active.manifest.get("metrics", {}).get("cv"))
             if activate and not force and test.micro_f1 < a_report.micro_f1 - margin:
                 decision = "rejected"
         except JoinedupError as exc:  # an unusable active model is no bar to a new one
