@@ -170,7 +170,10 @@ def search():
     mode = request.args.get("mode", "hybrid")
     if mode not in MODES:
         raise InvalidInput(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    return jsonify(p.search_index.search(query, k=_int_arg("k", 10), filters=filters, mode=mode).to_dict())
+    body = p.search_index.search(query, k=_int_arg("k", 10), filters=filters, mode=mode).to_dict()
+    # Result themes were written by the model named on each stored statement; this is the one serving now.
+    body["model"] = {"version": p.scorer().version}
+    return jsonify(body)
 
 
 def _new_statement(obj, where: str) -> NewStatement:

@@ -48,7 +48,7 @@ SCHEMAS = {
             "properties": {"id": _STR, "label": _STR, "score": {"type": "number"},
                            "paragraphs": {"type": "array", "items": {"type": "integer"}}}}}}}}},
     "SearchResponse": {"type": "object", "required": ["query", "mode", "results"], "properties": {
-        "query": _STR, "mode": _STR, "results": {"type": "array", "items": {
+        "query": _STR, "mode": _STR, "model": {"type": "object", "properties": {"version": _STR}}, "results": {"type": "array", "items": {
             "type": "object", "required": ["id", "score", "text", "organisation", "date", "title", "url", "themes",
                                            "highlight"],
             "properties": {"id": {"type": "integer"}, "score": {"type": "number"}, "text": _STR,

@@ -61,6 +61,7 @@ def test_statements_round_trip_search_and_delete(client):
     assert again.get_json()["ids"][0] == body["ids"][2] and again.get_json()["duplicates"] == 1
     found = client.get("/api/v1/search", query_string={"q": "workforce pay carers", "k": 1}).get_json()
     assert found["results"][0]["id"] == body["ids"][0]
+    assert found["model"]["version"] and found["results"][0]["themes"] is not None
     filtered = client.get("/api/v1/search", query_string=[("q", "anything"), ("organisation", "Harrow Vale ICB")]).get_json()
     assert [r["organisation"] for r in filtered["results"]] == ["Harrow Vale ICB"]
     one = client.get(f"/api/v1/statements/{body['ids'][1]}").get_json()
