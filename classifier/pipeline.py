@@ -142,10 +142,10 @@ class Pipeline:
     def ingest_documents(self, docs: list[Document], report: IngestReport | None = None,
                          progress=None, on_commit=None) -> IngestReport:
         """Split, embed, tag and store documents in committed batches of ``INGEST_BATCH`` statements."""
-        report = report or IngestReport()
-        pending: list[NewStatement] = []
-        for doc in docs:
-            pending.extend(self.statements_from_document(doc))
+        pending = [st for doc in docs for st in self.statements_from_document(doc)]
+        return self._ingest_statements(pending, report or IngestReport(), progress, on_commit)
+
+    def _ingest_statements(self, pending: list[NewStatement], report: IngestReport, progress, on_commit) -> IngestReport:
         for i in range(0, len(pending), INGEST_BATCH):
             batch = pending[i:i + INGEST_BATCH]
             result = self.add_statements(batch)
@@ -165,9 +165,10 @@ class Pipeline:
             except JoinedupError as exc:
                 report.skipped.append((str(path), exc.message))
                 continue
-            total = sum(len(split_paragraphs(d.text)) for d in docs)
-            bar = progress_factory(total, Path(path).name) if progress_factory else None
-            self.ingest_documents(docs, report, progress=bar.update if bar else None, on_commit=on_commit)
+            # Split once: the statements both size the progress bar and are what gets stored.
+            pending = [st for doc in docs for st in self.statements_from_document(doc)]
+            bar = progress_factory(len(pending), Path(path).name) if progress_factory else None
+            self._ingest_statements(pending, report, bar.update if bar else None, on_commit)
             if bar:
                 bar.close()
         self.search_index.sync()

@@ -308,9 +308,10 @@ class Store:
         return (np.array([r["id"] for r in rows], dtype=np.int64),
                 np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows]))
 
-    def texts(self, ids: list[int] | None = None) -> tuple[list[int], list[str]]:
+    def texts(self) -> tuple[list[int], list[str]]:
+        """(ids, texts) of every statement in id order: what the keyword index is built from."""
         with self._tx(write=False) as db:
-            rows = db.execute("SELECT id, text, title FROM statements ORDER BY id").fetchall()
+            rows = db.execute("SELECT id, text FROM statements ORDER BY id").fetchall()
         return [r["id"] for r in rows], [r["text"] for r in rows]
 
     def id_checksum(self) -> tuple[int, str]:
@@ -375,10 +376,6 @@ class Store:
                               " ORDER BY n DESC, organisation").fetchall()
         return [{"name": r["organisation"], "statements": r["n"], "first_date": r["first"], "last_date": r["last"]}
                 for r in rows]
-
-    def all_scores(self, batch: int = 2000):
-        """Yield (ids, vectors) for re-tagging every statement."""
-        yield from self.vectors(None, batch)
 
     # -- labelled examples (analysts' labels and corrections) --------------------------------------------------
     def add_labels(self, examples: list[tuple[str, list[str], str, int | None]]) -> int:
