@@ -68,8 +68,10 @@ def _read_input(source: str) -> str:
 @click.option("--force", is_flag=True, help="Activate even if the evaluation gate would reject the model.")
 @click.option("--seed", type=int, default=None, help="Random seed (default 13).")
 @click.option("--if-missing", is_flag=True, help="Do nothing when a usable active model already exists.")
+@click.option("--reuse-params", is_flag=True,
+              help="Reuse the active model's parameters instead of choosing them again (a quicker retrain).")
 @click.pass_obj
-def train(pipe: Pipeline, data, test, no_activate, force, seed, if_missing):
+def train(pipe: Pipeline, data, test, no_activate, force, seed, if_missing, reuse_params):
     """Train a tagger on the shipped corpus plus stored labels, print its evaluation, save and activate it."""
     active = pipe.registry.active_version()
     if if_missing and active:
@@ -80,7 +82,7 @@ def train(pipe: Pipeline, data, test, no_activate, force, seed, if_missing):
         except JoinedupError as exc:
             click.echo(f"active model {active} is not usable ({exc.message}); training a new one", err=True)
     result = pipe.train(force=force, activate=not no_activate, data=data, test=test, seed=seed,
-                        progress=lambda m: click.echo(f"... {m}", err=True))
+                        select=not reuse_params, progress=lambda m: click.echo(f"... {m}", err=True))
     click.echo(format_training(result))
     if result.decision == "rejected":
         sys.exit(3)
@@ -88,7 +90,8 @@ def train(pipe: Pipeline, data, test, no_activate, force, seed, if_missing):
 
 def format_training(result) -> str:
     """The training report as text: model selection, CV and test tables, comparison and decision."""
-    lines = ["model selection (cross-validated micro / macro F1):"]
+    lines = ["model selection (cross-validated micro / macro F1):" if result.params_source == "selected" else
+             "parameters reused from the active model (cross-validated micro / macro F1):"]
     for c in result.candidates:
         mark = " <- chosen" if c.params == result.params else ""
         lines.append(f"  {c.params}: {c.micro_f1:.3f} / {c.macro_f1:.3f}{mark}")

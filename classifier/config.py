@@ -26,7 +26,7 @@ class Settings:
     # torch | onnx | onnx-int8. The default was chosen by a same-run comparison of speed and frozen-test F1
     # (README, "Performance"); a model trained on one backend refuses to load on another.
     embedding_backend: str = "onnx-int8"
-    embedding_batch_size: int = 32
+    embedding_batch_size: int = 16   # fastest for the ONNX backends in a sweep of 1-64 on this machine
     threads: int = 0  # 0 means: leave torch/FAISS to decide (the CLI); the server sets it per worker
     api_token: str = ""
     max_request_bytes: int = 2 * 1024 * 1024

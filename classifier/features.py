@@ -44,6 +44,10 @@ class ThemeModel:
     def predict(self, texts, vectors: np.ndarray) -> np.ndarray:
         return self.tagger.predict(self.features(texts, vectors))
 
+    def lexical_part(self) -> "ThemeModel":
+        """A freshly fitted blended model's TF-IDF half as a lexical model of its own (the baseline)."""
+        return ThemeModel(self.tagger.lexical_tagger(), self.vectorizer, use_embeddings=False)
+
 
 def fit_model(params: dict, texts: list[str], vectors: np.ndarray, Y: np.ndarray, seed: int,
               n_jobs: int | None = None) -> ThemeModel:

@@ -67,7 +67,7 @@ def run_job(pipe, job_id: int) -> None:
     store.update_job(job_id, status="running", pid=os.getpid(), progress="starting")
     try:
         if job["kind"] == "train":
-            result = pipe.train(force=bool(job["params"].get("force")),
+            result = pipe.train(force=bool(job["params"].get("force")), select=bool(job["params"].get("select")),
                                 progress=lambda m: store.update_job(job_id, progress=m))
             status = "rejected" if result.decision == "rejected" else "succeeded"
             store.update_job(job_id, status=status, model=result.version, report=result.to_dict(),

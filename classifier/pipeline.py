@@ -205,15 +205,18 @@ class Pipeline:
                 for r in self.store.labels()]
 
     def train(self, force: bool = False, activate: bool = True, progress=lambda m: None, data=None, test=None,
-              seed=None):
-        """Train on the shipped corpus plus stored labels, gate against the active model, re-tag if activated."""
+              seed=None, select: bool = True):
+        """Train on the shipped corpus plus stored labels, gate against the active model, re-tag if activated.
+
+        With ``select`` false the active model's parameters are reused rather than chosen again (much faster).
+        """
         from .training import train as run_training
 
         s = self.settings
         result = run_training(self.codebook, self.cached_embedder, self.registry,
                               data or s.training_data_dir / "labelled", test or s.training_data_dir / "test.jsonl",
                               seed=s.seed if seed is None else seed, activate=activate, progress=progress,
-                              extra=self.stored_examples(), force=force, margin=s.gate_margin)
+                              extra=self.stored_examples(), force=force, margin=s.gate_margin, select=select)
         if result.activated and self.store.count():
             progress(f"re-tagging {self.store.count()} stored statements with {result.version}")
             self.retag(result.version)

@@ -71,26 +71,45 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
         return [(slice(0, self.n_dense), self.C, self.class_weight, self.blend),
                 (slice(self.n_dense, None), self.lexical_C, "balanced", 1.0 - self.blend)]
 
-    def _fit_head(self, X, y):
+    def _block_matrices(self, X) -> list:
+        """The feature blocks, sliced once per call rather than once per theme: column slicing a sparse matrix
+        is costly, and the embedding block fits faster as a dense array than as sparse data."""
+        out = []
+        for cols, C, cw, w in self._blocks(X):
+            block = X[:, cols]
+            if self.n_dense is not None and cols.start == 0 and hasattr(block, "toarray"):
+                block = block.toarray()
+            out.append((cols, C, cw, w, block))
+        return out
+
+    def _fit_head(self, blocks, y):
         if y.min() == y.max():
             return float(y[0])  # a theme with no positives (or no negatives) is a constant
-        return [(cols, w, LogisticRegression(C=C, class_weight=cw, max_iter=self.max_iter).fit(X[:, cols], y))
-                for cols, C, cw, w in self._blocks(X)]
+        return [(cols, w, LogisticRegression(C=C, class_weight=cw, max_iter=self.max_iter).fit(block, y))
+                for cols, C, cw, w, block in blocks]
 
     def _fit_heads(self, X, Y) -> list:
+        blocks = self._block_matrices(X)
         if not self.n_jobs or self.n_jobs == 1:
-            return [self._fit_head(X, Y[:, j]) for j in range(Y.shape[1])]
-        return Parallel(n_jobs=self.n_jobs)(delayed(self._fit_head)(X, Y[:, j]) for j in range(Y.shape[1]))
+            return [self._fit_head(blocks, Y[:, j]) for j in range(Y.shape[1])]
+        return Parallel(n_jobs=self.n_jobs, prefer="threads")(delayed(self._fit_head)(blocks, Y[:, j])
+                                                               for j in range(Y.shape[1]))
 
-    @staticmethod
-    def _proba(heads, X) -> np.ndarray:
-        def one(h):
+    def _block_proba(self, heads, X) -> np.ndarray:
+        """Each block's probability for each theme, shape (n_blocks, n, n_themes), and the blocks' weights."""
+        blocks = self._block_matrices(X)
+        out = np.zeros((len(blocks), X.shape[0], len(heads)))
+        for j, h in enumerate(heads):
             if isinstance(h, float):
-                return np.full(X.shape[0], h)
-            return sum(w * clf.predict_proba(X[:, cols])[:, 1] for cols, w, clf in h)
+                out[:, :, j] = h
+                continue
+            for b, (cols, _, clf) in enumerate(h):
+                out[b, :, j] = clf.predict_proba(blocks[b][4])[:, 1]
+        return out, np.array([w for _, _, _, w, _ in blocks])
 
-        cols = [one(h) for h in heads]
-        return np.column_stack(cols) if cols else np.zeros((X.shape[0], 0))
+    def _proba(self, heads, X) -> np.ndarray:
+        per_block, weights = self._block_proba(heads, X)
+        return sum(w * p for w, p in zip(weights, per_block))
 
     def fit(self, X, Y):
         """Fit on features ``X`` (n, d) and a 0/1 label matrix ``Y`` (n, n_themes). Returns self."""
@@ -105,13 +124,42 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
 
     def _tune_thresholds(self, X, Y) -> np.ndarray:
         folds = self.threshold_folds
+        self._lexical_thresholds = None
         if not folds or folds < 2 or X.shape[0] < 2 * folds:
             return np.full(Y.shape[1], 0.5)
-        oof = np.zeros(Y.shape, dtype=float)
+        oof = np.zeros((len(self._blocks(X)),) + Y.shape, dtype=float)
         splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         for train, held in splitter.split(np.zeros(len(Y)), Y):
-            oof[held] = self._proba(self._fit_heads(X[train], Y[train]), X[held])
-        return np.array([best_threshold(Y[:, j], oof[:, j]) for j in range(Y.shape[1])])
+            oof[:, held], weights = self._block_proba(self._fit_heads(X[train], Y[train]), X[held])
+        blended = sum(w * p for w, p in zip(weights, oof))
+        if self.n_dense is not None:
+            # What a lexical-only tagger fitted on the same rows would tune: see lexical_tagger().
+            self._lexical_thresholds = np.array([best_threshold(Y[:, j], oof[1][:, j]) for j in range(Y.shape[1])])
+        return np.array([best_threshold(Y[:, j], blended[:, j]) for j in range(Y.shape[1])])
+
+    def lexical_tagger(self) -> "ThemeTagger":
+        """The lexical block of a blended tagger as a tagger of its own, over the lexical columns alone.
+
+        It is exactly the tagger that ``ThemeTagger(C=lexical_C, class_weight="balanced")`` fitted on the same
+        lexical features would be (same regressions, same inner folds, thresholds tuned on the block's own
+        out-of-fold probabilities), so training gets its TF-IDF baseline without fitting it twice.
+        Only on a freshly fitted blended tagger; the out-of-fold data it needs is not saved with the model.
+        """
+        check_is_fitted(self, "estimators_")
+        if self.n_dense is None or getattr(self, "_lexical_thresholds", None) is None:
+            raise ValueError("lexical_tagger() needs a freshly fitted blended tagger")
+        lex = ThemeTagger(C=self.lexical_C, class_weight="balanced", threshold_folds=self.threshold_folds,
+                          random_state=self.random_state, max_iter=self.max_iter)
+        lex.n_features_in_ = self.n_features_in_ - self.n_dense
+        lex.n_themes_ = self.n_themes_
+        lex.estimators_ = [h if isinstance(h, float) else [(slice(None), 1.0, h[1][2])] for h in self.estimators_]
+        lex.thresholds_ = self._lexical_thresholds
+        return lex
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_lexical_thresholds", None)
+        return state
 
     def predict_proba(self, X) -> np.ndarray:
         """Per-theme probabilities, shape (n, n_themes)."""

@@ -5,12 +5,14 @@ The frozen test set is never used to fit, select or tune anything: it is scored 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from .codebook import Codebook
@@ -34,7 +36,7 @@ BASELINE = {"kind": "lexical", "C": 16.0, "class_weight": "balanced"}
 CV_FOLDS = 5
 MIN_POSITIVES = 15  # a theme with fewer training positives is not learned; the report says so
 GATE_MARGIN = 0.01  # a candidate may be at most this much worse (frozen-test micro-F1) than the active model
-N_JOBS = None  # measured: process-parallel fitting of the themes costs more than it saves at this size
+N_JOBS = None  # per-theme parallelism inside one fit: measured to cost more than it saves at this size
 
 
 @dataclass
@@ -60,6 +62,7 @@ class TrainingResult:
     skipped_themes: dict = field(default_factory=dict)
     comparison: dict | None = None   # candidate against the model that was active, on the same test set
     decision: str = "activated"      # activated | rejected | saved (not activated on request)
+    params_source: str = "selected"  # selected (by cross-validation among CANDIDATES) | reused (the active model's)
 
     def to_dict(self) -> dict:
         return {
@@ -70,6 +73,7 @@ class TrainingResult:
             "baseline_test": self.baseline_test.to_dict() if self.baseline_test else None,
             "data_sha256": self.data_sha256, "n_train": self.n_train, "seconds": round(self.seconds, 1),
             "skipped_themes": self.skipped_themes, "comparison": self.comparison, "decision": self.decision,
+            "params_source": self.params_source,
         }
 
 
@@ -78,13 +82,76 @@ def _folds(Y: np.ndarray, seed: int, n_splits: int = CV_FOLDS):
     return list(MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(np.zeros(len(Y)), Y))
 
 
-def cross_val_predict(params: dict, texts: list[str], X: np.ndarray, Y: np.ndarray, folds, seed: int) -> np.ndarray:
-    """Out-of-fold 0/1 predictions: every row predicted by a model (vocabulary included) that never saw it."""
-    pred = np.zeros_like(Y)
-    for train, held in folds:
+def shares_baseline(params: dict) -> bool:
+    """Whether fitting ``params`` also fits the baseline: a blended model's lexical block is the baseline's
+    model when their settings match (see ``ThemeTagger.lexical_tagger``)."""
+    return (params.get("kind") == "blended" and BASELINE["kind"] == "lexical"
+            and params.get("lexical_C") == BASELINE["C"] and BASELINE["class_weight"] == "balanced")
+
+
+def _fit_predict(params: dict, texts: list[str], X: np.ndarray, Y: np.ndarray, train, held, seed: int,
+                 with_baseline: bool = False):
+    """Fit ``params`` on the train rows; return predictions for the held rows (or the model when there are none),
+    and the same for the baseline when ``with_baseline`` (else None)."""
+    with threadpool_limits(limits=1, user_api="blas"):
         model = fit_model(params, [texts[i] for i in train], X[train], Y[train], seed, N_JOBS)
-        pred[held] = model.predict([texts[i] for i in held], X[held])
-    return pred
+        models = [model, model.lexical_part() if with_baseline else None]
+        if held is None:
+            return tuple(models)
+        held_texts = [texts[i] for i in held]
+        return tuple(m.predict(held_texts, X[held]) if m is not None else None for m in models)
+
+
+def _fit_many(tasks: list[tuple], texts, X, Y, seed: int, n_jobs: int) -> list:
+    """Run ``(params, train_rows, held_rows, with_baseline)`` fits over ``n_jobs`` processes (see _fit_predict).
+    Folds are the coarse unit of work that pays for a process."""
+    if n_jobs <= 1:
+        return [_fit_predict(p, texts, X, Y, tr, held, seed, wb) for p, tr, held, wb in tasks]
+    return Parallel(n_jobs=n_jobs)(delayed(_fit_predict)(p, texts, X, Y, tr, held, seed, wb)
+                                   for p, tr, held, wb in tasks)
+
+
+@dataclass
+class CrossValidation:
+    preds: list[np.ndarray]        # out-of-fold 0/1 predictions, one matrix per parameter set
+    baseline_pred: np.ndarray      # the same for BASELINE
+    finals: list                   # models fitted on every row, one per ``final`` parameter set
+    baseline_model: object         # BASELINE fitted on every row
+
+
+def cross_validate(param_sets: list[dict], texts: list[str], X: np.ndarray, Y: np.ndarray, folds, seed: int,
+                   n_jobs: int = 1, final: tuple[dict, ...] = ()) -> CrossValidation:
+    """Out-of-fold predictions for each parameter set and the baseline (every row predicted by a model,
+    vocabulary included, that never saw it), plus models for ``final`` and the baseline fitted on all rows.
+
+    All fits go to one pool of processes; the baseline rides along with the first parameter set that shares it.
+    """
+    host = next((k for k, p in enumerate(param_sets) if shares_baseline(p)), None)
+    runs = list(param_sets) + ([BASELINE] if host is None else [])
+    everything = np.arange(len(Y))
+    fin_host = next((k for k, p in enumerate(final) if shares_baseline(p)), None)
+    finals = list(final) + ([BASELINE] if fin_host is None else [])
+    tasks = [(p, tr, held, k == host) for k, p in enumerate(runs) for tr, held in folds]
+    tasks += [(p, everything, None, k == fin_host) for k, p in enumerate(finals)]
+    out = _fit_many(tasks, texts, X, Y, seed, n_jobs)
+    preds, base_pred = [], np.zeros_like(Y)
+    for k in range(len(runs)):
+        pred = np.zeros_like(Y)
+        for (_, held), (fold_pred, fold_base) in zip(folds, out[k * len(folds):(k + 1) * len(folds)]):
+            pred[held] = fold_pred
+            if k == host:
+                base_pred[held] = fold_base
+        preds.append(pred)
+    if host is None:
+        base_pred = preds.pop()
+    fitted = out[len(runs) * len(folds):]
+    baseline_model = fitted[fin_host][1] if fin_host is not None else fitted.pop()[0]
+    return CrossValidation(preds, base_pred, [m for m, _ in fitted[:len(final)]], baseline_model)
+
+
+def default_jobs() -> int:
+    """Processes for training: the cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def compare(candidate: EvaluationReport, active: EvaluationReport, active_version: str,
@@ -106,20 +173,38 @@ def compare(candidate: EvaluationReport, active: EvaluationReport, active_versio
 
 def train(codebook: Codebook, embedder: Embedder, registry: Registry, data: Path, test_path: Path | None,
           seed: int = 13, activate: bool = True, progress=lambda msg: None, extra=(), force: bool = False,
-          margin: float = GATE_MARGIN) -> TrainingResult:
+          margin: float = GATE_MARGIN, select: bool = True, n_jobs: int | None = None) -> TrainingResult:
     """Select, evaluate, fit and save a tagger; activate it unless told not to. Deterministic for a seed.
 
     ``extra`` adds labelled examples (stored labels and corrections; a correction replaces a shipped paragraph
     with the same text). When a model is active and a test set is given, the candidate is activated only if its
     frozen-test micro-F1 is at most ``margin`` below the active model's, or if ``force`` is set.
+    With ``select`` false, the active model's parameters are reused instead of choosing among ``CANDIDATES``
+    again (a retrain after new labels); the evaluation is the same. ``n_jobs`` processes fit the folds
+    (default: every core); the result does not depend on it.
     """
     # Multi-threaded OpenBLAS thrashes on these small problems: one BLAS thread made the regressions ~30x
     # faster on the 2-core machine (measured, README "Performance").
     with threadpool_limits(limits=1, user_api="blas"):
-        return _train(codebook, embedder, registry, data, test_path, seed, activate, progress, extra, force, margin)
+        return _train(codebook, embedder, registry, data, test_path, seed, activate, progress, extra, force, margin,
+                      select, n_jobs or default_jobs())
 
 
-def _train(codebook, embedder, registry, data, test_path, seed, activate, progress, extra, force, margin):
+def _reusable_params(registry: Registry) -> dict | None:
+    """The active model's parameters, when it has a kind this code can fit."""
+    version = registry.active_version()
+    if not version:
+        return None
+    try:
+        params = registry.manifest(version).get("params")
+    except JoinedupError:
+        return None
+    known = {c["kind"] for c in CANDIDATES}
+    return dict(params) if isinstance(params, dict) and params.get("kind") in known else None
+
+
+def _train(codebook, embedder, registry, data, test_path, seed, activate, progress, extra, force, margin,
+           select, n_jobs):
     started = time.perf_counter()
     train_set = load_labelled(data, codebook).with_extra(list(extra))
     test_set = load_labelled(test_path, codebook) if test_path and Path(test_path).exists() else None
@@ -139,24 +224,30 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     X = embedder.embed(train_set.texts)
     folds = _folds(Y, seed)
 
-    candidates, best, best_pred = [], None, None
     texts = train_set.texts
-    for params in CANDIDATES:
-        progress(f"cross-validating {params}")
-        pred = cross_val_predict(params, texts, X, Y, folds, seed)
+    reused = None if select else _reusable_params(registry)
+    param_sets = [reused] if reused else [dict(c) for c in CANDIDATES]
+    what = f"the active model's parameters {reused}" if reused else f"{len(param_sets)} candidates"
+    progress(f"cross-validating {what} and the TF-IDF baseline ({CV_FOLDS} folds, {n_jobs} processes)")
+    # Every fit known in advance goes to one pool of processes; when choosing among candidates, the winner's
+    # final fit follows the choice.
+    run = cross_validate(param_sets, texts, X, Y, folds, seed, n_jobs, final=(reused,) if reused else ())
+    preds, base_pred, base = run.preds, run.baseline_pred, run.baseline_model
+    candidates, best, best_pred = [], None, None
+    for params, pred in zip(param_sets, preds):
         rep = evaluate("cv", themes, Y, pred)
         candidates.append(CandidateScore(dict(params), rep.micro_f1, rep.macro_f1))
         if best is None or rep.micro_f1 > best.micro_f1 + 1e-9:
             best, best_pred = candidates[-1], pred
     params = best.params
     cv = evaluate(f"{CV_FOLDS}-fold cross-validation", themes, Y, best_pred)
-
-    progress("cross-validating the TF-IDF baseline")
-    base_pred = cross_val_predict(BASELINE, texts, X, Y, folds, seed)
     baseline_cv = evaluate(f"TF-IDF baseline, {CV_FOLDS}-fold cross-validation", themes, Y, base_pred)
 
-    progress(f"fitting the final model {params}")
-    model = fit_model(params, texts, X, Y, seed, N_JOBS)
+    if reused:
+        model = run.finals[0]
+    else:
+        progress(f"fitting the final model {params}")
+        model = _fit_predict(params, texts, X, Y, np.arange(len(Y)), None, seed)[0]
 
     test = baseline_test = None
     if test_set is not None:
@@ -164,7 +255,6 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
         Yt = test_set.label_matrix(codebook)[:, cols]
         Xt = embedder.embed(test_set.texts)
         test = evaluate("frozen test set", themes, Yt, model.predict(test_set.texts, Xt))
-        base = fit_model(BASELINE, texts, X, Y, seed, N_JOBS)
         baseline_test = evaluate("TF-IDF baseline, frozen test set", themes, Yt, base.predict(test_set.texts, Xt))
 
     comparison, decision = None, ("activated" if activate else "saved")
@@ -184,7 +274,8 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
 
     version = new_version(train_set.sha256)
     result = TrainingResult(version, False, params, candidates, cv, baseline_cv, test, baseline_test,
-                            train_set.sha256, len(train_set.examples), 0.0, skipped, comparison, decision)
+                            train_set.sha256, len(train_set.examples), 0.0, skipped, comparison, decision,
+                            "reused" if reused else "selected")
     metrics = {"cv": cv.summary(), "baseline_cv": baseline_cv.summary()}
     if test:
         metrics.update(test=test.summary(), baseline_test=baseline_test.summary())

@@ -354,13 +354,14 @@ def start_training():
     """
     from classifier.jobs import public, start_job
 
-    force = False
+    params = {"force": False, "select": False}
     if request.content_length:
         body = json_body()
-        force = body.get("force", False)
-        if not isinstance(force, bool):
-            raise InvalidInput("'force' must be true or false")
-    job = start_job(pipeline().store, "train", {"force": force}, pipeline().settings)
+        for name in params:
+            params[name] = body.get(name, False)
+            if not isinstance(params[name], bool):
+                raise InvalidInput(f"'{name}' must be true or false")
+    job = start_job(pipeline().store, "train", params, pipeline().settings)
     return jsonify({"job": public(job)}), 202
 
 

@@ -75,7 +75,10 @@ SCHEMAS = {
                 "text": {"type": "string", "minLength": 1, "pattern": "\\S"},
                 "themes": {"type": "array", "items": _STR}, "statement_id": {"type": "integer"}}}}}},
     "LabelsResponse": {"type": "object", "required": ["added"], "properties": {"added": {"type": "integer"}}},
-    "TrainRequest": {"type": "object", "properties": {"force": {"type": "boolean"}}},
+    "TrainRequest": {"type": "object", "properties": {
+        "force": {"type": "boolean", "description": "activate even if the gate rejects the model"},
+        "select": {"type": "boolean", "description": "choose the model's parameters again by cross-validation "
+                                                     "instead of reusing the active model's (slower)"}}},
     "JobResponse": {"type": "object", "required": ["job"], "properties": {"job": {
         "type": "object", "required": ["id", "status"], "properties": {
             "id": {"type": "integer"}, "kind": _STR,

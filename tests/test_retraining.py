@@ -85,6 +85,7 @@ def test_training_job_end_to_end_then_rollback_reproduces_old_outputs(tclient, t
     assert job["status"] == "succeeded", job
     new = job["model"]
     assert job["report"]["comparison"]["active_version"] == old
+    assert job["report"]["params_source"] == "reused"   # an API retrain keeps the active model's parameters
     models = tclient.get("/api/v1/models").get_json()
     assert models["active"] == new and {m["version"] for m in models["models"]} >= {old, new}
     assert tclient.post("/api/v1/tag", json={"paragraphs": TEXTS}).get_json()["model"]["version"] == new
@@ -97,6 +98,12 @@ def test_training_job_end_to_end_then_rollback_reproduces_old_outputs(tclient, t
     if rolled.get_json()["retag_job"]:
         _wait_for_job(tclient, rolled.get_json()["retag_job"])
     assert tclient.get(f"/api/v1/statements/{stored['id']}").get_json()["model_version"] == old
+
+
+@pytest.mark.parametrize("body", [{"force": "yes"}, {"select": 1}, {"select": None}])
+def test_train_options_must_be_booleans(tclient, body):
+    resp = tclient.post("/api/v1/models/train", headers=AUTH, json=body)
+    assert resp.status_code == 422 and "must be true or false" in resp.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize("version", ["nope", "20990101-000000-deadbeef", "..%2F..%2Fetc"])

@@ -70,3 +70,22 @@ def test_best_threshold_picks_the_f1_maximum():
     t = best_threshold(y, p)
     assert 0.3 < t <= 0.35
     assert best_threshold(np.zeros(4, dtype=int), np.array([0.9, 0.1, 0.2, 0.3])) == 1.0
+
+
+def test_lexical_tagger_of_a_blend_is_the_lexical_only_tagger():
+    """The baseline derived from a blended fit equals a lexical tagger fitted on its own."""
+    from scipy.sparse import csr_matrix, hstack
+
+    X, Y = _data(n=300, d=10, k=3, seed=3)
+    dense, lexical = X[:, :4], csr_matrix(np.abs(X[:, 4:]))
+    blended = ThemeTagger(C=2.0, class_weight=None, threshold_folds=3, random_state=4, n_dense=4, lexical_C=5.0,
+                          blend=0.6).fit(hstack([csr_matrix(dense), lexical]).tocsr(), Y)
+    alone = ThemeTagger(C=5.0, class_weight="balanced", threshold_folds=3, random_state=4).fit(lexical, Y)
+    derived = blended.lexical_tagger()
+    np.testing.assert_allclose(derived.predict_proba(lexical), alone.predict_proba(lexical), atol=1e-9)
+    np.testing.assert_array_equal(derived.thresholds_, alone.thresholds_)
+    import pickle
+    with pytest.raises(ValueError, match="freshly fitted"):
+        pickle.loads(pickle.dumps(blended)).lexical_tagger()   # the out-of-fold data is not saved
+    with pytest.raises(ValueError):
+        alone.lexical_tagger()

@@ -46,3 +46,29 @@ def test_unknown_theme_in_data_names_the_line(codebook, fake_embedder, tmp_path)
                                                       {"text": "other text", "themes": ["nonsense"]}])
     with pytest.raises(DataError, match=r"x.jsonl:2: unknown theme id\(s\) nonsense"):
         train(codebook, fake_embedder, Registry(tmp_path / "m"), data.parent, None)
+
+
+def test_results_do_not_depend_on_the_number_of_processes(settings, codebook, fake_embedder, tmp_path):
+    runs = [train(codebook, fake_embedder, Registry(tmp_path / str(n)), settings.training_data_dir / "labelled",
+                  settings.training_data_dir / "test.jsonl", seed=3, n_jobs=n) for n in (1, 2)]
+    assert [c.__dict__ for c in runs[0].candidates] == [c.__dict__ for c in runs[1].candidates]
+    assert runs[0].baseline_cv.to_dict() == runs[1].baseline_cv.to_dict()
+    assert runs[0].test.to_dict() == runs[1].test.to_dict()
+
+
+def test_reuse_params_skips_selection_and_evaluates_the_same_way(settings, codebook, fake_embedder, tmp_path):
+    reg = Registry(tmp_path / "m")
+    data, test = settings.training_data_dir / "labelled", settings.training_data_dir / "test.jsonl"
+    first = train(codebook, fake_embedder, reg, data, test, seed=2, n_jobs=1)
+    again = train(codebook, fake_embedder, reg, data, test, seed=2, n_jobs=1, select=False, activate=False)
+    assert first.params_source == "selected" and len(first.candidates) > 1
+    assert again.params_source == "reused" and [c.params for c in again.candidates] == [first.params]
+    assert again.cv.to_dict() == first.cv.to_dict() and again.test.to_dict() == first.test.to_dict()
+    assert again.baseline_cv.to_dict() == first.baseline_cv.to_dict()
+    assert again.to_dict()["params_source"] == "reused"
+
+
+def test_reuse_params_without_an_active_model_selects(settings, codebook, fake_embedder, tmp_path):
+    result = train(codebook, fake_embedder, Registry(tmp_path / "m"), settings.training_data_dir / "labelled",
+                   settings.training_data_dir / "test.jsonl", seed=2, n_jobs=1, select=False)
+    assert result.params_source == "selected" and len(result.candidates) > 1
