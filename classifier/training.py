@@ -5,14 +5,16 @@ The frozen test set is never used to fit, select or tune anything: it is scored 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from .codebook import Codebook
@@ -102,13 +104,39 @@ def _fit_predict(params: dict, texts: list[str], X: np.ndarray, Y: np.ndarray, t
         return tuple(m.predict(held_texts, X[held]) if m is not None else None for m in models)
 
 
+_WORKER: dict = {}
+
+
+def _worker_init(texts, X, Y, seed: int, parent: int) -> None:
+    _WORKER.update(texts=texts, X=X, Y=Y, seed=seed)
+
+    def watch_parent():
+        # A trainer killed with SIGKILL cannot shut its pool down; its workers must not linger as orphans.
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+
+
+def _worker_task(task: tuple):
+    params, train, held, with_baseline = task
+    w = _WORKER
+    return _fit_predict(params, w["texts"], w["X"], w["Y"], train, held, w["seed"], with_baseline)
+
+
 def _fit_many(tasks: list[tuple], texts, X, Y, seed: int, n_jobs: int) -> list:
     """Run ``(params, train_rows, held_rows, with_baseline)`` fits over ``n_jobs`` processes (see _fit_predict).
-    Folds are the coarse unit of work that pays for a process."""
+
+    Folds are the coarse unit of work that pays for a process. Workers are spawned, not forked (the parent may
+    hold ONNX Runtime and BLAS threads), get the data once, and are shut down when the fits are done.
+    """
+    n_jobs = min(n_jobs, len(tasks))
     if n_jobs <= 1:
         return [_fit_predict(p, texts, X, Y, tr, held, seed, wb) for p, tr, held, wb in tasks]
-    return Parallel(n_jobs=n_jobs)(delayed(_fit_predict)(p, texts, X, Y, tr, held, seed, wb)
-                                   for p, tr, held, wb in tasks)
+    with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+                             initargs=(texts, X, Y, seed, os.getpid())) as pool:
+        return list(pool.map(_worker_task, tasks))
 
 
 @dataclass

@@ -5,6 +5,7 @@ import os
 import random
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -131,6 +132,24 @@ def test_kill_9_during_training_leaves_a_verified_active_model(trained):
     # a dead job does not block the next one
     job = start_job(trained.store, "train", {"force": True}, s)
     assert job["status"] == "queued"
+    # and a killed trainer's worker processes do not outlive it
+    deadline = time.time() + 10
+    while _orphaned_training_workers() and time.time() < deadline:
+        time.sleep(0.5)
+    assert _orphaned_training_workers() == []
+
+
+def _orphaned_training_workers() -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"multiprocessing.spawn" in cmdline and ppid == 1:
+            found.append(int(proc.name))
+    return found
 
 
 def test_review_queue_puts_the_least_certain_first(tclient):
