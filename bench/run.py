@@ -238,6 +238,22 @@ def bench_retrain(settings, embedder):
                round(time.perf_counter() - t, 1), "s", "API retrain / `train --reuse-params`; target <= 15 s")
 
 
+def bench_backends(settings):
+    """Train on the shipped corpus with each embedding backend: frozen-test F1 beside speed chooses the default."""
+    from classifier.training import train
+    from classifier.registry import Registry
+
+    pipe = Pipeline(settings)
+    for backend in ("torch", "onnx", "onnx-int8"):
+        emb = load_embedder(settings.embedding_model, settings.embedding_batch_size, 0, backend,
+                            settings.models_dir / "embeddings")
+        with tempfile.TemporaryDirectory() as tmp:
+            r = train(pipe.codebook, emb, Registry(Path(tmp)), settings.training_data_dir / "labelled",
+                      settings.training_data_dir / "test.jsonl", seed=settings.seed)
+        record("backend", f"{emb.name}: CV micro / macro F1, frozen-test micro / macro F1",
+               f"{r.cv.micro_f1:.3f} / {r.cv.macro_f1:.3f}, {r.test.micro_f1:.3f} / {r.test.macro_f1:.3f}")
+
+
 def bench_http(settings, n_requests: int = 200, concurrency: int = 8):
     port = 8765
     with tempfile.TemporaryDirectory() as tmp:
@@ -300,7 +316,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="10k statements only")
     ap.add_argument("--sizes", default=None, help="comma-separated corpus sizes for search (default 10000,100000)")
-    ap.add_argument("--only", default=None, help="comma-separated parts: embedding,ingest,search,retrain,http")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated parts: embedding,ingest,search,retrain,http (default all) and backends")
     args = ap.parse_args()
     parts = set((args.only or "embedding,ingest,search,retrain,http").split(","))
     sizes = [int(s) for s in (args.sizes or ("10000" if args.quick else "10000,100000")).split(",")]
@@ -319,6 +336,8 @@ def main():
         bench_retrain(settings, embedder)
     if "http" in parts:
         bench_http(settings)
+    if "backends" in parts:
+        bench_backends(settings)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "report.json").write_text(json.dumps(RESULTS, indent=2))
