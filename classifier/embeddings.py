@@ -6,6 +6,7 @@ The rest of the package sees only the small ``Embedder`` interface, so tests can
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -75,9 +76,12 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 FP32_FILE = "onnx/model.onnx"
 # Dynamic int8 quantisation, tuned per instruction set: on this project's machines the VNNI build runs about
 # twice as fast as the AVX2 one, which is no faster than PyTorch there.
-INT8_FILES = {"avx512_vnni": "onnx/model_qint8_avx512_vnni.onnx", "avx2": "onnx/model_quint8_avx2.onnx"}
+# Build -> (file inside the exported folder, suffix of the vector-space name).
+INT8_BUILDS = {"avx512_vnni": ("onnx/model_qint8_avx512_vnni.onnx", "-vnni"),
+               "avx2": ("onnx/model_quint8_avx2.onnx", "")}
 
 
+@functools.lru_cache(maxsize=1)
 def int8_variant() -> str:
     """The int8 quantisation this CPU runs best: ``avx512_vnni`` where the CPU has it, else ``avx2``."""
     try:
@@ -89,7 +93,7 @@ def int8_variant() -> str:
 
 def onnx_file(backend: str) -> str:
     """The file, inside the exported folder, that runs ``backend`` on this machine."""
-    return FP32_FILE if backend == "onnx" else INT8_FILES[int8_variant()]
+    return FP32_FILE if backend == "onnx" else INT8_BUILDS[int8_variant()][0]
 
 
 def space_name(spec: str, path: Path, backend: str) -> str:
@@ -97,7 +101,7 @@ def space_name(spec: str, path: Path, backend: str) -> str:
 
     The two int8 builds give slightly different vectors, so a tagger trained with one is not served with the other.
     """
-    suffix = "-vnni" if backend == "onnx-int8" and int8_variant() == "avx512_vnni" else ""
+    suffix = INT8_BUILDS[int8_variant()][1] if backend == "onnx-int8" else ""
     return f"{_base_name(spec, path)}/{backend}{suffix}"
 
 

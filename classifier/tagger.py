@@ -92,10 +92,9 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
         blocks = self._block_matrices(X)
         if not self.n_jobs or self.n_jobs == 1:
             return [self._fit_head(blocks, Y[:, j]) for j in range(Y.shape[1])]
-        return Parallel(n_jobs=self.n_jobs, prefer="threads")(delayed(self._fit_head)(blocks, Y[:, j])
-                                                               for j in range(Y.shape[1]))
+        return Parallel(n_jobs=self.n_jobs)(delayed(self._fit_head)(blocks, Y[:, j]) for j in range(Y.shape[1]))
 
-    def _block_proba(self, heads, X) -> np.ndarray:
+    def _block_proba(self, heads, X) -> tuple[np.ndarray, np.ndarray]:
         """Each block's probability for each theme, shape (n_blocks, n, n_themes), and the blocks' weights."""
         blocks = self._block_matrices(X)
         out = np.zeros((len(blocks), X.shape[0], len(heads)))
@@ -107,9 +106,12 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
                 out[b, :, j] = clf.predict_proba(blocks[b][4])[:, 1]
         return out, np.array([w for _, _, _, w, _ in blocks])
 
-    def _proba(self, heads, X) -> np.ndarray:
-        per_block, weights = self._block_proba(heads, X)
+    @staticmethod
+    def _blend(per_block: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return sum(w * p for w, p in zip(weights, per_block))
+
+    def _proba(self, heads, X) -> np.ndarray:
+        return self._blend(*self._block_proba(heads, X))
 
     def fit(self, X, Y):
         """Fit on features ``X`` (n, d) and a 0/1 label matrix ``Y`` (n, n_themes). Returns self."""
@@ -131,7 +133,7 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
         splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         for train, held in splitter.split(np.zeros(len(Y)), Y):
             oof[:, held], weights = self._block_proba(self._fit_heads(X[train], Y[train]), X[held])
-        blended = sum(w * p for w, p in zip(weights, oof))
+        blended = self._blend(oof, weights)
         if self.n_dense is not None:
             # What a lexical-only tagger fitted on the same rows would tune: see lexical_tagger().
             self._lexical_thresholds = np.array([best_threshold(Y[:, j], oof[1][:, j]) for j in range(Y.shape[1])])
