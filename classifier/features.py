@@ -1,7 +1,7 @@
 """From texts and their embeddings to the tagger's feature matrix, and the saved model that owns that step.
 
 A ``ThemeModel`` is what a model version stores: the fitted tagger plus, when it uses lexical features, the
-TF-IDF vocabulary fitted on its training text. Scoring needs the texts and their embeddings, both of which the
+TF-IDF vocabularies (word n-grams, and character n-grams when ``char_share`` is set) fitted on its training text. Scoring needs the texts and their embeddings, both of which the
 pipeline already has.
 """
 
@@ -20,11 +20,19 @@ def make_vectorizer() -> TfidfVectorizer:
     return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode")
 
 
+def make_char_vectorizer() -> TfidfVectorizer:
+    """Character n-grams within word boundaries: they match inflections and compounds ("commissioners",
+    "co-commissioning", "ICBs") that word n-grams treat as unrelated."""
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                           strip_accents="unicode")
+
+
 @dataclass
 class ThemeModel:
     tagger: ThemeTagger
     vectorizer: TfidfVectorizer | None = None
     use_embeddings: bool = True
+    char_vectorizer: TfidfVectorizer | None = None
 
     @property
     def thresholds(self) -> np.ndarray:
@@ -36,7 +44,10 @@ class ThemeModel:
         lexical = self.vectorizer.transform(list(texts))
         if not self.use_embeddings:
             return lexical
-        return hstack([csr_matrix(np.asarray(vectors, dtype=np.float64)), lexical]).tocsr()
+        blocks = [csr_matrix(np.asarray(vectors, dtype=np.float64)), lexical]
+        if self.char_vectorizer is not None:
+            blocks.append(self.char_vectorizer.transform(list(texts)))
+        return hstack(blocks).tocsr()
 
     def predict_proba(self, texts, vectors: np.ndarray) -> np.ndarray:
         return self.tagger.predict_proba(self.features(texts, vectors))
@@ -51,7 +62,8 @@ class ThemeModel:
 
 def fit_model(params: dict, texts: list[str], vectors: np.ndarray, Y: np.ndarray, seed: int,
               n_jobs: int | None = None) -> ThemeModel:
-    """Fit one model of the kind ``params["kind"]`` names: embedding, blended or lexical (the baseline)."""
+    """Fit one model of the kind ``params["kind"]`` names: embedding, blended or lexical (the baseline).
+    A blended model with a ``char_share`` adds a character n-gram block to the word n-gram one."""
     params = dict(params, n_jobs=n_jobs)
     kind = params.pop("kind")
     if kind == "embedding":
@@ -60,7 +72,11 @@ def fit_model(params: dict, texts: list[str], vectors: np.ndarray, Y: np.ndarray
     if kind == "lexical":
         model = ThemeModel(ThemeTagger(random_state=seed, **params), vectorizer, use_embeddings=False)
     elif kind == "blended":
-        model = ThemeModel(ThemeTagger(random_state=seed, n_dense=vectors.shape[1], **params), vectorizer)
+        chars = make_char_vectorizer().fit(list(texts)) if params.get("char_share") else None
+        if chars is not None:
+            params["n_word"] = len(vectorizer.vocabulary_)
+        model = ThemeModel(ThemeTagger(random_state=seed, n_dense=vectors.shape[1], **params), vectorizer,
+                           char_vectorizer=chars)
     else:
         raise ValueError(f"unknown model kind {kind!r}")
     model.tagger.fit(model.features(texts, vectors), Y)

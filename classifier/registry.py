@@ -24,7 +24,10 @@ import joblib
 from .errors import ModelError, NotFound
 
 # 2: the saved object is a classifier.features.ThemeModel (tagger plus TF-IDF vocabulary).
-FORMAT_VERSION = 2
+# 3: a ThemeModel may also hold a character n-gram vocabulary. Format 2 models still load (the new fields
+#    default to "absent"), so rolling back to one keeps working; older code refuses format 3.
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)
 VERSION_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
 MANIFEST, TAGGER_FILE, REPORT_FILE, ACTIVE = "manifest.json", "tagger.joblib", "report.json", "ACTIVE"
 # Libraries whose version decides whether a pickled tagger can be trusted to behave the same.
@@ -178,9 +181,9 @@ class Registry:
         """Check a version's manifest, file hashes, library versions and (optionally) embedding space."""
         folder = self._dir(version)
         manifest = self.manifest(version)
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise ModelError(f"model {version}: format version {manifest.get('format_version')!r} is not "
-                             f"{FORMAT_VERSION}; retrain it with this release")
+        if manifest.get("format_version") not in READABLE_FORMATS:
+            raise ModelError(f"model {version}: format version {manifest.get('format_version')!r} is not one "
+                             f"this release reads {READABLE_FORMATS}; retrain it with this release")
         files = manifest.get("files") or {}
         if TAGGER_FILE not in files:
             raise ModelError(f"model {version}: manifest lists no {TAGGER_FILE}")

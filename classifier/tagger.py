@@ -37,7 +37,8 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
 
     With ``n_dense`` set, the first ``n_dense`` columns of X are sentence embeddings and the rest are
     lexical (TF-IDF) features: each theme then gets one regression per block and their probabilities are
-    blended, which was measured to beat either block alone (README, "Evaluation").
+    blended, which was measured to beat either block alone (README, "Evaluation"). With ``n_word`` set too, the
+    lexical columns are two blocks: ``n_word`` word n-gram columns, then character n-gram columns.
 
     Parameters
     ----------
@@ -48,12 +49,19 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
     max_iter : solver iterations.
     n_dense : number of leading embedding columns, or None to treat all columns as one block.
     lexical_C : regularisation of the lexical block's regressions (always class-balanced).
-    blend : weight of the embedding block's probability; the lexical block gets ``1 - blend``.
+    blend : weight of the embedding block's probability; the lexical blocks share ``1 - blend``.
+    n_word : number of word n-gram columns after the embeddings when a character n-gram block follows them;
+        None means all lexical columns are one block.
+    char_share : the character block's share of the lexical weight (with ``n_word`` set).
     n_jobs : processes for fitting the themes' regressions in parallel (joblib); None means one.
     """
 
+    # Defaults for taggers pickled before these parameters existed (model format 2).
+    n_word = None
+    char_share = 0.5
+
     def __init__(self, C=4.0, class_weight="balanced", threshold_folds=4, random_state=0, max_iter=3000,
-                 n_dense=None, lexical_C=16.0, blend=0.5, n_jobs=None):
+                 n_dense=None, lexical_C=16.0, blend=0.5, n_word=None, char_share=0.5, n_jobs=None):
         self.C = C
         self.class_weight = class_weight
         self.threshold_folds = threshold_folds
@@ -62,14 +70,23 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
         self.n_dense = n_dense
         self.lexical_C = lexical_C
         self.blend = blend
+        self.n_word = n_word
+        self.char_share = char_share
         self.n_jobs = n_jobs
 
     def _blocks(self, X) -> list[tuple]:
-        """(columns, C, class_weight, weight) for each block of features."""
+        """(columns, C, class_weight, weight) for each block of features; the word block, when there is one,
+        is always second (``lexical_tagger`` relies on it)."""
         if self.n_dense is None:
             return [(slice(None), self.C, self.class_weight, 1.0)]
-        return [(slice(0, self.n_dense), self.C, self.class_weight, self.blend),
-                (slice(self.n_dense, None), self.lexical_C, "balanced", 1.0 - self.blend)]
+        dense = (slice(0, self.n_dense), self.C, self.class_weight, self.blend)
+        if self.n_word is None:
+            return [dense, (slice(self.n_dense, None), self.lexical_C, "balanced", 1.0 - self.blend)]
+        end = self.n_dense + self.n_word
+        lexical = 1.0 - self.blend
+        return [dense,
+                (slice(self.n_dense, end), self.lexical_C, "balanced", lexical * (1.0 - self.char_share)),
+                (slice(end, None), self.lexical_C, "balanced", lexical * self.char_share)]
 
     def _block_matrices(self, X) -> list:
         """The feature blocks, sliced once per call rather than once per theme: column slicing a sparse matrix
@@ -140,7 +157,7 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
         return np.array([best_threshold(Y[:, j], blended[:, j]) for j in range(Y.shape[1])])
 
     def lexical_tagger(self) -> "ThemeTagger":
-        """The lexical block of a blended tagger as a tagger of its own, over the lexical columns alone.
+        """The (word) lexical block of a blended tagger as a tagger of its own, over that block's columns alone.
 
         It is exactly the tagger that ``ThemeTagger(C=lexical_C, class_weight="balanced")`` fitted on the same
         lexical features would be (same regressions, same inner folds, thresholds tuned on the block's own
@@ -152,7 +169,7 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
             raise ValueError("lexical_tagger() needs a freshly fitted blended tagger")
         lex = ThemeTagger(C=self.lexical_C, class_weight="balanced", threshold_folds=self.threshold_folds,
                           random_state=self.random_state, max_iter=self.max_iter)
-        lex.n_features_in_ = self.n_features_in_ - self.n_dense
+        lex.n_features_in_ = self.n_word if self.n_word is not None else self.n_features_in_ - self.n_dense
         lex.n_themes_ = self.n_themes_
         lex.estimators_ = [h if isinstance(h, float) else [(slice(None), 1.0, h[1][2])] for h in self.estimators_]
         lex.thresholds_ = self._lexical_thresholds

@@ -89,3 +89,41 @@ def test_lexical_tagger_of_a_blend_is_the_lexical_only_tagger():
         pickle.loads(pickle.dumps(blended)).lexical_tagger()   # the out-of-fold data is not saved
     with pytest.raises(ValueError):
         alone.lexical_tagger()
+
+
+def test_three_block_blend_weights_and_word_baseline():
+    """With a character block after the word block, weights split as documented and the derived baseline is
+    still the word block alone, as fitted on its own."""
+    from scipy.sparse import csr_matrix, hstack
+
+    X, Y = _data(n=300, d=12, k=3, seed=5)
+    dense, word, chars = X[:, :4], csr_matrix(np.abs(X[:, 4:8])), csr_matrix(np.abs(X[:, 8:]))
+    full = hstack([csr_matrix(dense), word, chars]).tocsr()
+    t = ThemeTagger(C=2.0, class_weight=None, threshold_folds=3, random_state=1, n_dense=4, lexical_C=5.0,
+                    blend=0.4, n_word=4, char_share=0.25).fit(full, Y)
+    weights = [w for _, _, _, w in t._blocks(full)]
+    np.testing.assert_allclose(weights, [0.4, 0.6 * 0.75, 0.6 * 0.25])
+    per_block, w = t._block_proba(t.estimators_, full)
+    np.testing.assert_allclose(t.predict_proba(full), np.tensordot(w, per_block, axes=1))
+    alone = ThemeTagger(C=5.0, class_weight="balanced", threshold_folds=3, random_state=1).fit(word, Y)
+    derived = t.lexical_tagger()
+    assert derived.n_features_in_ == 4
+    np.testing.assert_allclose(derived.predict_proba(word), alone.predict_proba(word), atol=1e-9)
+    np.testing.assert_array_equal(derived.thresholds_, alone.thresholds_)
+
+
+def test_a_tagger_pickled_before_the_character_block_still_predicts():
+    """Model format 2 taggers have no n_word/char_share; they load as two-block taggers (rollback works)."""
+    import pickle
+    from scipy.sparse import csr_matrix, hstack
+
+    X, Y = _data(n=200, d=8, k=2, seed=6)
+    full = hstack([csr_matrix(X[:, :4]), csr_matrix(np.abs(X[:, 4:]))]).tocsr()
+    t = ThemeTagger(threshold_folds=0, n_dense=4, blend=0.5).fit(full, Y)
+    before = t.predict_proba(full)
+    state = t.__getstate__()
+    state.pop("n_word"), state.pop("char_share")
+    old = ThemeTagger.__new__(ThemeTagger)
+    old.__setstate__(state)
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(old)).predict_proba(full), before)
+    assert old.get_params()["n_word"] is None
