@@ -32,6 +32,14 @@ def best_threshold(y_true: np.ndarray, proba: np.ndarray) -> float:
     return best
 
 
+def best_thresholds(Y: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """``best_threshold`` for every theme (column) of a 0/1 label matrix and its out-of-sample probabilities."""
+    Y, proba = np.asarray(Y), np.asarray(proba)
+    if Y.shape != proba.shape:
+        raise ValueError(f"labels {Y.shape} and probabilities {proba.shape} differ in shape")
+    return np.array([best_threshold(Y[:, j], proba[:, j]) for j in range(Y.shape[1])])
+
+
 class ThemeTagger(ClassifierMixin, BaseEstimator):
     """One-vs-rest logistic regression with per-theme decision thresholds tuned by inner cross-validation.
 
@@ -145,6 +153,8 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
         folds = self.threshold_folds
         self._lexical_thresholds = None
         if not folds or folds < 2 or X.shape[0] < 2 * folds:
+            if self.n_dense is not None:
+                self._lexical_thresholds = np.full(Y.shape[1], 0.5)
             return np.full(Y.shape[1], 0.5)
         oof = np.zeros((len(self._blocks(X)),) + Y.shape, dtype=float)
         splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
@@ -153,8 +163,18 @@ class ThemeTagger(ClassifierMixin, BaseEstimator):
         blended = self._blend(oof, weights)
         if self.n_dense is not None:
             # What a lexical-only tagger fitted on the same rows would tune: see lexical_tagger().
-            self._lexical_thresholds = np.array([best_threshold(Y[:, j], oof[1][:, j]) for j in range(Y.shape[1])])
-        return np.array([best_threshold(Y[:, j], blended[:, j]) for j in range(Y.shape[1])])
+            self._lexical_thresholds = best_thresholds(Y, oof[1])
+        return best_thresholds(Y, blended)
+
+    def tune_thresholds(self, Y, proba) -> "ThemeTagger":
+        """Set each theme's threshold to the F1-best one for out-of-sample probabilities ``proba`` of rows
+        labelled ``Y``. Training uses it with ``threshold_folds=0`` and the probabilities its own
+        cross-validation produced, instead of a second, inner cross-validation per fit. Returns self."""
+        check_is_fitted(self, "estimators_")
+        if np.shape(Y)[1:] != (self.n_themes_,):
+            raise ValueError(f"Y must have {self.n_themes_} theme columns")
+        self.thresholds_ = best_thresholds(Y, proba)
+        return self
 
     def lexical_tagger(self) -> "ThemeTagger":
         """The (word) lexical block of a blended tagger as a tagger of its own, over that block's columns alone.

@@ -23,6 +23,7 @@ from .embeddings import Embedder
 from .errors import DataError, JoinedupError
 from .evaluation import EvaluationReport, evaluate
 from .features import fit_model
+from .tagger import best_thresholds
 from .registry import Registry, new_version, utc_now
 
 # Candidates compared by cross-validation; the best micro-F1 wins (ties: the first listed). "embedding" is
@@ -94,15 +95,28 @@ def shares_baseline(params: dict) -> bool:
 
 def _fit_predict(params: dict, texts: list[str], X: np.ndarray, Y: np.ndarray, train, held, seed: int,
                  with_baseline: bool = False):
-    """Fit ``params`` on the train rows; return predictions for the held rows (or the model when there are none),
-    and the same for the baseline when ``with_baseline`` (else None)."""
+    """Fit ``params`` on the train rows; return probabilities for the held rows (or the model when there are
+    none), and the same for the baseline when ``with_baseline`` (else None).
+
+    Fits skip the tagger's inner threshold cross-validation: thresholds are tuned afterwards on the
+    out-of-fold probabilities of the cross-validation this fit belongs to (see ``cross_validate``)."""
     with threadpool_limits(limits=1, user_api="blas"):
-        model = fit_model(params, [texts[i] for i in train], X[train], Y[train], seed, N_JOBS)
+        model = fit_model(dict(params, threshold_folds=0), [texts[i] for i in train], X[train], Y[train], seed,
+                          N_JOBS)
         models = [model, model.lexical_part() if with_baseline else None]
         if held is None:
             return tuple(models)
         held_texts = [texts[i] for i in held]
-        return tuple(m.predict(held_texts, X[held]) if m is not None else None for m in models)
+        return tuple(m.predict_proba(held_texts, X[held]) if m is not None else None for m in models)
+
+
+def _cross_fitted_predictions(Y: np.ndarray, proba: np.ndarray, folds) -> np.ndarray:
+    """0/1 out-of-fold predictions: each fold's rows are cut at thresholds tuned on the other folds' rows, so
+    no row's own label chooses the threshold applied to it."""
+    pred = np.zeros_like(Y)
+    for train, held in folds:
+        pred[held] = (proba[held] >= best_thresholds(Y[train], proba[train])).astype(Y.dtype)
+    return pred
 
 
 _WORKER: dict = {}
@@ -142,40 +156,52 @@ def _fit_many(tasks: list[tuple], texts, X, Y, seed: int, n_jobs: int) -> list:
 
 @dataclass
 class CrossValidation:
-    preds: list[np.ndarray]        # out-of-fold 0/1 predictions, one matrix per parameter set
-    baseline_pred: np.ndarray      # the same for BASELINE
+    probas: list[np.ndarray]       # out-of-fold probabilities, one matrix per parameter set
+    preds: list[np.ndarray]        # the same cut at cross-fitted thresholds (0/1)
+    baseline_proba: np.ndarray     # the same two for BASELINE
+    baseline_pred: np.ndarray
     finals: list                   # models fitted on every row, one per ``final`` parameter set
     baseline_model: object         # BASELINE fitted on every row
 
 
+def finalise(model, Y: np.ndarray, proba: np.ndarray):
+    """A model fitted on every row, with its thresholds tuned on its parameter set's out-of-fold probabilities."""
+    model.tagger.tune_thresholds(Y, proba)
+    return model
+
+
 def cross_validate(param_sets: list[dict], texts: list[str], X: np.ndarray, Y: np.ndarray, folds, seed: int,
-                   n_jobs: int = 1, final: tuple[dict, ...] = ()) -> CrossValidation:
-    """Out-of-fold predictions for each parameter set and the baseline (every row predicted by a model,
-    vocabulary included, that never saw it), plus models for ``final`` and the baseline fitted on all rows.
+                   n_jobs: int = 1, final: tuple[int, ...] = ()) -> CrossValidation:
+    """Out-of-fold probabilities and predictions for each parameter set and the baseline (every row scored by
+    a model, vocabulary included, that never saw it), plus models fitted on all rows for the parameter sets
+    indexed by ``final`` and for the baseline, their thresholds tuned on the out-of-fold probabilities.
 
     All fits go to one pool of processes; the baseline rides along with the first parameter set that shares it.
     """
     host = next((k for k, p in enumerate(param_sets) if shares_baseline(p)), None)
     runs = list(param_sets) + ([BASELINE] if host is None else [])
     everything = np.arange(len(Y))
-    fin_host = next((k for k, p in enumerate(final) if shares_baseline(p)), None)
-    finals = list(final) + ([BASELINE] if fin_host is None else [])
+    fin_host = next((k for k, i in enumerate(final) if shares_baseline(param_sets[i])), None)
+    finals = [param_sets[i] for i in final] + ([BASELINE] if fin_host is None else [])
     tasks = [(p, tr, held, k == host) for k, p in enumerate(runs) for tr, held in folds]
     tasks += [(p, everything, None, k == fin_host) for k, p in enumerate(finals)]
     out = _fit_many(tasks, texts, X, Y, seed, n_jobs)
-    preds, base_pred = [], np.zeros_like(Y)
+    probas, base_proba = [], np.zeros(Y.shape)
     for k in range(len(runs)):
-        pred = np.zeros_like(Y)
-        for (_, held), (fold_pred, fold_base) in zip(folds, out[k * len(folds):(k + 1) * len(folds)]):
-            pred[held] = fold_pred
+        proba = np.zeros(Y.shape)
+        for (_, held), (fold_proba, fold_base) in zip(folds, out[k * len(folds):(k + 1) * len(folds)]):
+            proba[held] = fold_proba
             if k == host:
-                base_pred[held] = fold_base
-        preds.append(pred)
+                base_proba[held] = fold_base
+        probas.append(proba)
     if host is None:
-        base_pred = preds.pop()
+        base_proba = probas.pop()
     fitted = out[len(runs) * len(folds):]
     baseline_model = fitted[fin_host][1] if fin_host is not None else fitted.pop()[0]
-    return CrossValidation(preds, base_pred, [m for m, _ in fitted[:len(final)]], baseline_model)
+    return CrossValidation(probas, [_cross_fitted_predictions(Y, p, folds) for p in probas], base_proba,
+                           _cross_fitted_predictions(Y, base_proba, folds),
+                           [finalise(m, Y, probas[i]) for (m, _), i in zip(fitted[:len(final)], final)],
+                           finalise(baseline_model, Y, base_proba))
 
 
 def default_jobs() -> int:
@@ -260,15 +286,15 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     progress(f"cross-validating {what} and the TF-IDF baseline ({CV_FOLDS} folds, {n_jobs} processes)")
     # Every fit known in advance goes to one pool of processes; when choosing among candidates, the winner's
     # final fit follows the choice.
-    run = cross_validate(param_sets, texts, X, Y, folds, seed, n_jobs, final=(reused,) if reused else ())
+    run = cross_validate(param_sets, texts, X, Y, folds, seed, n_jobs, final=(0,) if reused else ())
     preds, base_pred, base = run.preds, run.baseline_pred, run.baseline_model
-    candidates, best, best_pred = [], None, None
-    for params, pred in zip(param_sets, preds):
+    candidates, best, best_k = [], None, None
+    for k, (params, pred) in enumerate(zip(param_sets, preds)):
         rep = evaluate("cv", themes, Y, pred)
         candidates.append(CandidateScore(dict(params), rep.micro_f1, rep.macro_f1))
         if best is None or rep.micro_f1 > best.micro_f1 + 1e-9:
-            best, best_pred = candidates[-1], pred
-    params = best.params
+            best, best_k = candidates[-1], k
+    params, best_pred = best.params, preds[best_k]
     cv = evaluate(f"{CV_FOLDS}-fold cross-validation", themes, Y, best_pred)
     baseline_cv = evaluate(f"TF-IDF baseline, {CV_FOLDS}-fold cross-validation", themes, Y, base_pred)
 
@@ -276,7 +302,8 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
         model = run.finals[0]
     else:
         progress(f"fitting the final model {params}")
-        model = _fit_predict(params, texts, X, Y, np.arange(len(Y)), None, seed)[0]
+        model = finalise(_fit_predict(params, texts, X, Y, np.arange(len(Y)), None, seed)[0], Y,
+                         run.probas[best_k])
 
     test = baseline_test = None
     if test_set is not None:

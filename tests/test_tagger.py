@@ -127,3 +127,14 @@ def test_a_tagger_pickled_before_the_character_block_still_predicts():
     old.__setstate__(state)
     np.testing.assert_allclose(pickle.loads(pickle.dumps(old)).predict_proba(full), before)
     assert old.get_params()["n_word"] is None
+
+
+def test_tune_thresholds_sets_the_f1_best_cut_per_theme():
+    X, Y = _data(n=120, d=6, k=2, seed=8)
+    t = ThemeTagger(threshold_folds=0).fit(X, Y)
+    assert np.all(t.thresholds_ == 0.5)
+    proba = np.where(Y == 1, 0.3, 0.1)          # positives sit at 0.3: the best cut is just above 0.1
+    t.tune_thresholds(Y, proba)
+    assert np.all((t.thresholds_ > 0.1) & (t.thresholds_ <= 0.3))
+    with pytest.raises(ValueError):
+        t.tune_thresholds(Y[:, :1], proba[:, :1])

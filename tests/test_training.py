@@ -72,3 +72,20 @@ def test_reuse_params_without_an_active_model_selects(settings, codebook, fake_e
     result = train(codebook, fake_embedder, Registry(tmp_path / "m"), settings.training_data_dir / "labelled",
                    settings.training_data_dir / "test.jsonl", seed=2, n_jobs=1, select=False)
     assert result.params_source == "selected" and len(result.candidates) > 1
+
+
+def test_cross_fitted_predictions_never_use_a_rows_own_label():
+    """A held fold's predictions depend on the other folds' labels only: relabelling the fold changes nothing."""
+    from classifier.training import _cross_fitted_predictions
+
+    rng = np.random.default_rng(0)
+    Y = (rng.random((200, 3)) < 0.3).astype(int)
+    proba = np.clip(Y * 0.4 + rng.random((200, 3)) * 0.6, 0, 1)
+    folds = [(np.setdiff1d(np.arange(200), np.arange(k, 200, 4)), np.arange(k, 200, 4)) for k in range(4)]
+    pred = _cross_fitted_predictions(Y, proba, folds)
+    flipped = Y.copy()
+    flipped[folds[0][1]] = 1 - flipped[folds[0][1]]
+    again = _cross_fitted_predictions(flipped, proba, folds)
+    np.testing.assert_array_equal(pred[folds[0][1]], again[folds[0][1]])
+    assert not np.array_equal(pred[folds[1][1]], again[folds[1][1]])   # other folds' cuts did move
+    assert 0 < pred.sum() < pred.size
