@@ -154,7 +154,8 @@ def _print_table(result) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--jsonl", "jsonl", type=click.Path(path_type=Path, allow_dash=True), default=None,
               help='Read JSON lines {"id"?, "text"}; tag each text as one paragraph; write JSON lines.')
-@click.option("--batch-size", type=int, default=256, help="Texts embedded at a time with --jsonl.")
+@click.option("--batch-size", type=int, default=1024,
+              help="Texts read, length-sorted and embedded together with --jsonl.")
 @click.pass_obj
 def tag(pipe: Pipeline, source, as_json, jsonl, batch_size):
     """Tag the paragraphs of a text file (or stdin, '-')."""

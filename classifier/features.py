@@ -23,7 +23,7 @@ def make_vectorizer() -> TfidfVectorizer:
 def make_char_vectorizer() -> TfidfVectorizer:
     """Character n-grams within word boundaries: they match inflections and compounds ("commissioners",
     "co-commissioning", "ICBs") that word n-grams treat as unrelated."""
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, sublinear_tf=True,
                            strip_accents="unicode")
 
 

@@ -124,7 +124,7 @@ def roll_up(paragraphs) -> tuple[DocumentTheme, ...]:
     return tuple(DocumentTheme(tid, label, score, tuple(idx)) for tid, (label, score, idx) in ordered)
 
 
-def tag_jsonl(scorer: ThemeScorer, lines, batch_size: int = 256):
+def tag_jsonl(scorer: ThemeScorer, lines, batch_size: int = 1024):
     """Tag JSON lines ``{"id"?, "text"}`` in batches; yield one output JSON line per input line.
 
     Each text is one paragraph (no splitting). A line without an id gets its line number. A bad line stops
