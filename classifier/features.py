@@ -1,8 +1,8 @@
 """From texts and their embeddings to the tagger's feature matrix, and the saved model that owns that step.
 
 A ``ThemeModel`` is what a model version stores: the fitted tagger plus, when it uses lexical features, the
-TF-IDF vocabularies (word n-grams, and character n-grams when ``char_share`` is set) fitted on its training text. Scoring needs the texts and their embeddings, both of which the
-pipeline already has.
+TF-IDF vocabularies (word n-grams, and character n-grams when ``char_share`` is set) fitted on its training
+text. Scoring needs the texts and their embeddings, both of which the pipeline already has.
 """
 
 from __future__ import annotations
