@@ -138,9 +138,7 @@ def synthetic_store(pipe: Pipeline, n: int, base: np.ndarray, seed: int = 0):
 
 
 def bench_search(settings, embedder, sizes):
-    import json as _json
-
-    queries = [_json.loads(line)["query"] for line in
+    queries = [json.loads(line)["query"] for line in
                (ROOT / "training_data" / "search_eval.jsonl").read_text().splitlines() if line.strip()]
     base = embedder.embed(texts_from_training(2000))
     for n in sizes:

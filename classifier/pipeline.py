@@ -139,11 +139,13 @@ class Pipeline:
         return [NewStatement(p.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, p.index, p.start, p.end)
                 for p in split_paragraphs(doc.text)]
 
+    def _statements_of(self, docs: list[Document]) -> list[NewStatement]:
+        return [st for doc in docs for st in self.statements_from_document(doc)]
+
     def ingest_documents(self, docs: list[Document], report: IngestReport | None = None,
                          progress=None, on_commit=None) -> IngestReport:
         """Split, embed, tag and store documents in committed batches of ``INGEST_BATCH`` statements."""
-        pending = [st for doc in docs for st in self.statements_from_document(doc)]
-        return self._ingest_statements(pending, report or IngestReport(), progress, on_commit)
+        return self._ingest_statements(self._statements_of(docs), report or IngestReport(), progress, on_commit)
 
     def _ingest_statements(self, pending: list[NewStatement], report: IngestReport, progress, on_commit) -> IngestReport:
         for i in range(0, len(pending), INGEST_BATCH):
@@ -166,7 +168,7 @@ class Pipeline:
                 report.skipped.append((str(path), exc.message))
                 continue
             # Split once: the statements both size the progress bar and are what gets stored.
-            pending = [st for doc in docs for st in self.statements_from_document(doc)]
+            pending = self._statements_of(docs)
             bar = progress_factory(len(pending), Path(path).name) if progress_factory else None
             self._ingest_statements(pending, report, bar.update if bar else None, on_commit)
             if bar:
