@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -51,6 +52,28 @@ def test_plain_text_and_markdown(tmp_path):
     p.write_text("# Our response\n\nWe support the BCF.\n")
     doc = documents_from_path(p)[0]
     assert doc.title == "my response" and "We support the BCF." in doc.text
+
+
+def test_the_real_extractors_are_declared_dependencies():
+    # lxml 6 moved lxml.html.clean (needed by jusText, needed by trafilatura) into lxml_html_clean; an install
+    # that lacked it could not read HTML at all, and nothing in pyproject.toml said so.
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    names = {re.split(r"[\s<>=!~\[;]", d, maxsplit=1)[0].lower().replace("_", "-") for d in project["dependencies"]}
+    assert {"trafilatura", "lxml-html-clean", "pypdf", "python-docx"} <= names
+
+
+def test_the_html_extractor_imports():
+    # Deliberately not importorskip: HTML ingest without its extractor is a broken install, and the suite
+    # must fail on it rather than quietly skip the HTML tests.
+    import lxml_html_clean  # noqa: F401
+    import trafilatura
+
+    assert "equal partners" in trafilatura.extract(
+        "<html><body><article><p>" + "Councils must be equal partners in the new boards. " * 5
+        + "</p></article></body></html>")
 
 
 def test_html_main_text_without_boilerplate(tmp_path):
