@@ -21,7 +21,7 @@ from .ingest import Document, documents_from_path
 from .paragraphs import split_paragraphs
 from .registry import Registry
 from .search import SearchIndex
-from .store import AddResult, NewStatement, Store
+from .store import AddResult, NewStatement, Store, check_int
 from .tagging import ThemeScorer
 
 INGEST_BATCH = 64
@@ -193,8 +193,8 @@ class Pipeline:
                 raise InvalidInput(f"examples[{i}].themes must be a list of theme ids")
             unknown += [t for t in themes if t not in self.codebook]
             sid = ex.get("statement_id")
-            if sid is not None and (not isinstance(sid, int) or isinstance(sid, bool)):
-                raise InvalidInput(f"examples[{i}].statement_id must be an integer")
+            if sid is not None:
+                check_int(sid, f"examples[{i}].statement_id")
             rows.append((text, list(dict.fromkeys(themes)), source, sid))
         if unknown:
             self.codebook.validate(unknown)  # raises, naming every unknown id

@@ -79,6 +79,9 @@ CREATE TABLE IF NOT EXISTS jobs (
 
 JOB_STATES = ("queued", "running", "succeeded", "failed", "rejected")
 
+# SQLite integers are signed 64-bit: a larger Python int fails at the bind with OverflowError.
+MAX_ID = 2 ** 63 - 1
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -97,6 +100,25 @@ def parse_date(value, field_name: str = "date") -> str | None:
     except ValueError as exc:
         raise InvalidInput(f"{field_name} {value!r} is not a real calendar date") from exc
     return value
+
+
+def check_int(value, field_name: str, low: int = 1, high: int = MAX_ID) -> int:
+    """``value`` if it is an integer (not a bool) in ``low..high``; otherwise InvalidInput naming the field.
+
+    Every integer taken from a request passes here before it can reach SQLite; the default range is that of
+    a row id (1..2^63-1).
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"'{field_name}' must be an integer", {"field": field_name})
+    if not low <= value <= high:
+        raise InvalidInput(f"'{field_name}' must be between {low} and {high}",
+                           {"field": field_name, "minimum": low, "maximum": high})
+    return value
+
+
+def is_row_id(value) -> bool:
+    """Whether ``value`` could be a row id at all; anything else cannot exist (a 404, not a bind error)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def normalise(text: str) -> str:
@@ -247,7 +269,7 @@ class Store:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('embedder', ?)", (embedder,))
 
     def delete(self, statement_id: int) -> None:
-        if not 0 < statement_id < 2 ** 63:
+        if not is_row_id(statement_id):
             raise NotFound(f"no statement {statement_id}")
         with self._tx() as db:
             cur = db.execute("DELETE FROM statements WHERE id=?", (statement_id,))
@@ -338,7 +360,7 @@ class Store:
         return out
 
     def get_one(self, statement_id: int) -> Statement:
-        if not 0 < statement_id < 2 ** 63:  # SQLite integers are 64-bit; anything else cannot exist
+        if not is_row_id(statement_id):
             raise NotFound(f"no statement {statement_id}")
         found = self.get([statement_id])
         if statement_id not in found:
@@ -380,6 +402,9 @@ class Store:
     # -- labelled examples (analysts' labels and corrections) --------------------------------------------------
     def add_labels(self, examples: list[tuple[str, list[str], str, int | None]]) -> int:
         """Store (text, themes, source, statement_id) examples in one transaction; returns how many."""
+        for _, _, _, sid in examples:
+            if sid is not None:
+                check_int(sid, "statement_id")
         now = _now()
         with self._tx() as db:
             db.executemany("INSERT INTO labels (text, themes, source, statement_id, created) VALUES (?,?,?,?,?)",
@@ -417,7 +442,7 @@ class Store:
             db.execute(f"UPDATE jobs SET {sets}, updated=? WHERE id=?", [*fields.values(), _now(), job_id])
 
     def get_job(self, job_id: int) -> dict:
-        if not 0 < job_id < 2 ** 63:
+        if not is_row_id(job_id):
             raise NotFound(f"no job {job_id}")
         with self._tx(write=False) as db:
             r = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()

@@ -11,7 +11,7 @@ from classifier.errors import InvalidInput, MalformedRequest, PayloadTooLarge, U
 from classifier.ingest import document_from_record
 from classifier.paragraphs import split_paragraphs
 from classifier.search import MODES
-from classifier.store import Filters, NewStatement, parse_date
+from classifier.store import MAX_ID, Filters, NewStatement, check_int, parse_date
 from classifier.textpolicy import check_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -133,14 +133,16 @@ def tag():
     return jsonify(result.to_dict())
 
 
-def _int_arg(name: str, default: int) -> int:
+def _int_arg(name: str, default: int, low: int = 1, high: int = MAX_ID) -> int:
+    """A query-string integer in ``low..high`` (never past SQLite's 64-bit range), or a 422 naming it."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"'{name}' must be an integer") from exc
+        value = int(raw)
+    except ValueError as exc:  # also a string of more digits than int() will convert
+        raise InvalidInput(f"'{name}' must be an integer", {"field": name}) from exc
+    return check_int(value, name, low, high)
 
 
 @bp.get("/search")
@@ -170,7 +172,7 @@ def search():
     mode = request.args.get("mode", "hybrid")
     if mode not in MODES:
         raise InvalidInput(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    body = p.search_index.search(query, k=_int_arg("k", 10), filters=filters, mode=mode).to_dict()
+    body = p.search_index.search(query, k=_int_arg("k", 10, 1, 100), filters=filters, mode=mode).to_dict()
     # Result themes were written by the model named on each stored statement; this is the one serving now.
     body["model"] = {"version": p.scorer().version}
     return jsonify(body)
@@ -435,4 +437,4 @@ def review():
         200: {description: Statements to review, content: {application/json: {schema: Review}}}
         422: {description: Invalid input, content: {application/json: {schema: Error}}}
     """
-    return jsonify({"statements": pipeline().review_queue(_int_arg("n", 20))})
+    return jsonify({"statements": pipeline().review_queue(_int_arg("n", 20, 1, 100))})

@@ -187,3 +187,20 @@ def test_hostile_barrage_leaves_data_intact(client):
     after = [client.get(f"/api/v1/statements/{i}").get_json() for i in ids]
     assert after == before
     assert client.get("/api/v1/health").get_json()["statements"] == 3
+
+
+def test_ids_beyond_sqlite_range_are_422_naming_the_field(client):
+    # issue 15.5: 10**29 reached the SQLite bind and came back as a 500 (OverflowError)
+    for sid in (10 ** 29, 2 ** 63, 0, -1, True, "7"):
+        err = _error(client.post("/api/v1/labels", json={"examples": [{"text": "Care staff pay", "themes": [],
+                                                                          "statement_id": sid}]}), 422, "invalid_input")
+        assert "examples[0].statement_id" in err["message"]
+    assert client.post("/api/v1/labels", json={"examples": [{"text": "Care staff pay", "themes": [],
+                                                             "statement_id": 2 ** 63 - 1}]}).status_code == 201
+    for path in (f"/api/v1/statements/{10 ** 29}", f"/api/v1/jobs/{10 ** 29}", f"/api/v1/statements/{2 ** 63}"):
+        _error(client.get(path), 404, "not_found")
+    _error(client.delete(f"/api/v1/statements/{10 ** 29}"), 404, "not_found")
+    for path, name in (("/api/v1/search?q=x&k=", "k"), ("/api/v1/review?n=", "n")):
+        for value in (str(10 ** 29), "9" * 5000, "-5"):
+            err = _error(client.get(path + value), 422, "invalid_input")
+            assert f"'{name}'" in err["message"]

@@ -91,3 +91,20 @@ def test_organisations_lists_counts(tmp_path):
     _add(store, ["a", "b"], org="A")
     _add(store, ["c"], org="B")
     assert [(o["name"], o["statements"]) for o in store.organisations()] == [("A", 2), ("B", 1)]
+
+
+def test_integers_outside_sqlite_range_are_refused_before_the_bind(tmp_path):
+    from classifier.store import MAX_ID, check_int
+
+    store = Store(tmp_path / "s.sqlite")
+    for bad in (10 ** 29, MAX_ID + 1, 0, -3, True, 1.0, "1"):
+        with pytest.raises(InvalidInput, match="statement_id"):
+            store.add_labels([("text", [], "api", bad)])
+    assert store.labels() == []
+    assert store.add_labels([("text", [], "api", MAX_ID)]) == 1
+    assert check_int(5, "k", 1, 100) == 5
+    with pytest.raises(InvalidInput, match="'k' must be between 1 and 100"):
+        check_int(101, "k", 1, 100)
+    for impossible in (10 ** 29, MAX_ID + 1):
+        with pytest.raises(NotFound):
+            store.get_job(impossible)
