@@ -25,16 +25,35 @@ def json_body() -> dict:
     """The request's JSON object, or a 400 saying what is wrong with it."""
     if not request.is_json:
         raise MalformedRequest("the body must be JSON with Content-Type: application/json")
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise MalformedRequest(f"the body must be UTF-8, not {charset}")
     raw = request.get_data(cache=True)
+    if len(raw) > current_app.config["MAX_CONTENT_LENGTH"]:
+        raise PayloadTooLarge("the body is over the size limit")
+    # Decoded here, strictly: json.loads on bytes would also accept UTF-16 and UTF-32.
     try:
-        data = request.get_json(silent=False)
-    except Exception as exc:  # werkzeug raises BadRequest on undecodable or invalid JSON
-        if len(raw) > current_app.config["MAX_CONTENT_LENGTH"]:
-            raise PayloadTooLarge("the body is over the size limit") from exc
-        raise MalformedRequest("the body is not valid UTF-8 JSON") from exc
+        data = current_app.json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise MalformedRequest("the body is not valid UTF-8") from exc
+    except ValueError as exc:
+        raise MalformedRequest(f"the body is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
     return data
+
+
+def has_valid_token() -> bool:
+    """Whether the request carries exactly ``Authorization: Bearer <token>`` with the configured token.
+
+    The scheme is case-insensitive (RFC 7235); nothing else is forgiven, and the token is compared in
+    constant time. False when no token is configured.
+    """
+    token = pipeline().settings.api_token
+    if not token:
+        return False
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(value.encode("utf-8"), token.encode("utf-8"))
 
 
 def require_token(view):
@@ -42,12 +61,8 @@ def require_token(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        token = pipeline().settings.api_token
-        if token:
-            given = request.headers.get("Authorization", "")
-            scheme, _, value = given.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-                raise Unauthorized("this endpoint needs 'Authorization: Bearer <token>'")
+        if pipeline().settings.api_token and not has_valid_token():
+            raise Unauthorized("this endpoint needs 'Authorization: Bearer <token>'")
         return view(*args, **kwargs)
 
     wrapped.requires_token = True

@@ -204,3 +204,33 @@ def test_ids_beyond_sqlite_range_are_422_naming_the_field(client):
         for value in (str(10 ** 29), "9" * 5000, "-5"):
             err = _error(client.get(path + value), 422, "invalid_input")
             assert f"'{name}'" in err["message"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_json_in_other_encodings_is_400(client, encoding):
+    # issue 15.12: json.loads on bytes detects UTF-16/32 and accepted them; the README promises 400
+    body = json.dumps({"text": "Staff pay for carers."}).encode(encoding)
+    _error(client.post("/api/v1/tag", data=body, content_type="application/json"), 400, "malformed_request")
+
+
+def test_json_declaring_another_charset_is_400(client):
+    body = json.dumps({"text": "Staff pay for carers."}).encode()
+    _error(client.post("/api/v1/tag", data=body, content_type="application/json; charset=latin-1"), 400)
+    assert client.post("/api/v1/tag", data=body, content_type="application/json; charset=UTF-8").status_code == 200
+
+
+@pytest.mark.parametrize("header", ["Bearer  s3cret", "Bearer s3cret ", "Bearer  s3cret  ", "Bearer\ts3cret",
+                                    "Bearer s3cret\t", "Bearers3cret", "Bearer", "s3cret", "Bearer s3cre",
+                                    "Bearer s3cretx", "Bearer \u00e9s3cret"])
+def test_token_must_be_exactly_bearer_space_token(token_client, header):
+    # issue 15.12: surrounding spaces were stripped before the comparison
+    resp = token_client.post("/api/v1/statements", json={"statements": STATEMENTS[:1]},
+                             headers={"Authorization": header})
+    _error(resp, 401, "unauthorized")
+
+
+@pytest.mark.parametrize("header", ["Bearer s3cret", "bearer s3cret", "BEARER s3cret"])
+def test_the_bearer_scheme_is_case_insensitive(token_client, header):
+    resp = token_client.post("/api/v1/statements", json={"statements": STATEMENTS[:1]},
+                             headers={"Authorization": header})
+    assert resp.status_code == 201
