@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import DataError, InvalidInput
+from .errors import ConfigError, DataError, InvalidInput, JoinedupError
 from .store import parse_date
 
 FIELDS = ("organisation", "date", "title", "url")
@@ -116,6 +116,14 @@ def _docx(path: Path):
     yield Document(text, title=d.core_properties.title or path.stem)
 
 
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception as a short single line: its type and the start of its message."""
+    message = " ".join(str(exc).split())
+    if len(message) > limit:
+        message = message[:limit - 3] + "..."
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 _READERS = {".jsonl": _jsonl, ".csv": _csv, ".txt": _text, ".md": _text, ".html": _html, ".htm": _html,
             ".pdf": _pdf, ".docx": _docx}
 
@@ -134,8 +142,18 @@ def documents_from_path(path: Path, defaults: dict | None = None) -> list[Docume
     defaults = {k: v for k, v in (defaults or {}).items() if v}
     try:
         docs = list(reader(path))
+    except JoinedupError:
+        raise
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path.name}: not UTF-8 text") from exc
     except OSError as exc:
         raise DataError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    except ImportError as exc:
+        raise ConfigError(f"{path.name}: the {path.suffix.lower()} reader cannot be loaded ({_one_line(exc)});"
+                          f" reinstall joinedup's dependencies") from exc
+    except Exception as exc:
+        # The extractors (lxml under python-docx and trafilatura, pypdf, zipfile, csv) raise whatever their
+        # parsers meet in a damaged file. This is the one place that turns all of it into a one-line error
+        # naming the file, so one bad file is skipped without a traceback and the rest of an ingest goes on.
+        raise InvalidInput(f"{path.name}: cannot be read as {path.suffix.lower()} ({_one_line(exc)})") from exc
     return [replace(d, **{k: v for k, v in defaults.items() if getattr(d, k) is None}) for d in docs]

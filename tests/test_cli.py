@@ -3,7 +3,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from classifier.store import Filters
 from service.cli import cli
+
+
+def _stored(pipe):
+    return list(pipe.store.get(pipe.store.filter_ids(Filters())).values())
 
 
 @pytest.fixture
@@ -70,6 +75,19 @@ def test_ingest_search_and_reindex(run, tmp_path):
     assert "1 statements" in run("reindex").output
     skipped = run("ingest", str(tmp_path / "nope.pdf"))
     assert skipped.exit_code == 1 and "skipped" in (skipped.stderr or skipped.output)
+
+
+def test_ingest_stores_the_good_files_and_fails_on_a_bad_one(run, trained, tmp_path):
+    from tests.test_ingest import _docx_bytes
+
+    bad, good = tmp_path / "bad.docx", tmp_path / "good.txt"
+    bad.write_bytes(_docx_bytes(tmp_path, b"<w:document><broken"))
+    good.write_text("Councils and the NHS pooled their budgets for hospital discharge.\n")
+    out = run("ingest", str(bad), str(good))
+    assert out.exit_code == 1 and "added 1, duplicates 0, skipped 1" in out.stdout
+    errors = [l for l in out.stderr.splitlines() if "bad.docx" in l]
+    assert len(errors) == 1 and "cannot be read as .docx" in errors[0] and "Traceback" not in out.stderr
+    assert [s.text for s in _stored(trained)] == ["Councils and the NHS pooled their budgets for hospital discharge."]
 
 
 def test_train_if_missing_does_nothing_when_a_model_is_active(run, trained):

@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -107,6 +108,69 @@ def test_docx_paragraphs(tmp_path):
                                                         "Second paragraph about data sharing.")
 
 
+def _docx_bytes(tmp_path, document_xml: bytes | None = None) -> bytes:
+    """A real Word file from python-docx, optionally with word/document.xml replaced."""
+    import zipfile
+
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("A paragraph about pooled budgets.")
+    src, out = tmp_path / "src.docx", tmp_path / "out.docx"
+    d.save(src)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item, document_xml if document_xml is not None and item.filename == "word/document.xml"
+                          else data)
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("name,make", [
+    ("bad.docx", lambda tmp: _docx_bytes(tmp, b"<w:document><broken")),  # lxml XMLSyntaxError
+    ("bad.csv", lambda tmp: b"text\n\"" + b"x" * 200_000 + b"\"\n"),      # csv.Error: field over the limit
+])
+def test_any_extractor_failure_is_a_one_line_error_naming_the_file(tmp_path, name, make):
+    p = tmp_path / name
+    p.write_bytes(make(tmp_path))
+    with pytest.raises((InvalidInput, DataError)) as info:
+        documents_from_path(p)
+    assert info.value.message.startswith(name) and "\n" not in info.value.message
+
+
+def test_an_unexpected_exception_inside_an_extractor_is_caught_at_the_reader(tmp_path, monkeypatch):
+    import pypdf
+
+    def explode(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded\nwhile parsing an object")
+
+    monkeypatch.setattr(pypdf, "PdfReader", explode)
+    p = tmp_path / "deep.pdf"
+    p.write_bytes(_pdf_bytes(["x"]))
+    with pytest.raises(InvalidInput, match=r"^deep.pdf: cannot be read as .pdf \(RecursionError: maximum recursion "
+                                           r"depth exceeded while parsing an object\)$"):
+        documents_from_path(p)
+
+
+def test_a_missing_extractor_is_a_config_error_not_a_traceback(tmp_path, monkeypatch):
+    import builtins
+
+    from classifier.errors import ConfigError
+
+    real_import = builtins.__import__
+
+    def no_trafilatura(name, *args, **kwargs):
+        if name == "trafilatura":
+            raise ImportError("cannot import name 'Cleaner' from 'lxml.html.clean'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_trafilatura)
+    p = tmp_path / "page.html"
+    p.write_text("<p>Text.</p>")
+    with pytest.raises(ConfigError, match=r"page.html: the .html reader cannot be loaded"):
+        documents_from_path(p)
+
+
 @pytest.mark.parametrize("name,content,error", [
     ("x.pdf", b"not a pdf at all", InvalidInput),
     ("x.docx", b"PK not really", InvalidInput),
@@ -121,6 +185,14 @@ def test_unreadable_files_give_one_line_errors(tmp_path, name, content, error):
     with pytest.raises(error) as info:
         documents_from_path(p)
     assert "\n" not in info.value.message
+
+
+def test_a_malformed_docx_is_skipped_and_the_other_files_are_stored(trained, tmp_path):
+    bad, good = tmp_path / "bad.docx", tmp_path / "good.txt"
+    bad.write_bytes(_docx_bytes(tmp_path, b"<w:document><broken"))
+    good.write_text("Councils and the NHS pooled their budgets for hospital discharge.\n")
+    report = trained.ingest_paths([bad, good], {})
+    assert report.added == 1 and [Path(where).name for where, _ in report.skipped] == ["bad.docx"]
 
 
 def test_ingest_reports_skips_and_keeps_the_rest(trained, tmp_path):
