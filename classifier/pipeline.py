@@ -238,7 +238,8 @@ class Pipeline:
         return done
 
     def review_queue(self, n: int = 20) -> list[dict]:
-        """Stored statements whose theme scores sit closest to their thresholds (uncertainty sampling)."""
+        """Stored statements whose theme scores sit closest to their thresholds (uncertainty sampling), leaving
+        out those that already carry an analyst's label."""
         if not 1 <= n <= 100:
             raise InvalidInput("n must be between 1 and 100")
         scorer = self.scorer()

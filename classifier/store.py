@@ -125,6 +125,20 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+# Bumped whenever organisation_key changes, so that stored keys are recomputed once (Store.__init__).
+ORGANISATION_KEY_VERSION = "2"
+
+
+def organisation_key(name: str | None) -> str | None:
+    """The one way organisation names are matched (stored key, filters, the organisations list): NFKC,
+    case-folded, whitespace collapsed, and invisible format characters (direction marks, zero-width spaces,
+    soft hyphens) dropped, so "Defect Council", "defect  council" and "Defect Council\u200e" are one name."""
+    if name is None:
+        return None
+    key = normalise("".join(ch for ch in name if unicodedata.category(ch) != "Cf"))
+    return key or None
+
+
 def content_hash(text: str, organisation: str | None) -> str:
     """The dedupe key: the same normalised text from the same organisation is stored once."""
     return hashlib.sha256(f"{normalise(organisation or '')}\0{normalise(text)}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -195,6 +209,21 @@ class Store:
             db.executescript(SCHEMA)  # each statement is idempotent; executescript manages its own commit
         finally:
             db.close()
+        if self.get_meta("organisation_keys") != ORGANISATION_KEY_VERSION:
+            self._rekey_organisations()
+
+    def _rekey_organisations(self) -> None:
+        """Recompute every stored organisation key with the current ``organisation_key`` (once per version)."""
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key='organisation_keys'").fetchone()
+            if row and row["value"] == ORGANISATION_KEY_VERSION:
+                return  # another process did it while this one waited for the write lock
+            rows = db.execute("SELECT id, organisation, organisation_key FROM statements"
+                              " WHERE organisation IS NOT NULL").fetchall()
+            db.executemany("UPDATE statements SET organisation_key=? WHERE id=?",
+                           [(organisation_key(r["organisation"]), r["id"]) for r in rows
+                            if organisation_key(r["organisation"]) != r["organisation_key"]])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('organisation_keys', ?)", (ORGANISATION_KEY_VERSION,))
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
@@ -238,7 +267,7 @@ class Store:
                     "INSERT INTO statements (text, organisation, organisation_key, date, title, url, document_id,"
                     " paragraph_index, char_start, char_end, content_hash, scores, model_version, vector, created)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (item.text, item.organisation, normalise(item.organisation) if item.organisation else None,
+                    (item.text, item.organisation, organisation_key(item.organisation),
                      item.date, item.title, item.url, item.document_id, item.paragraph_index, item.start, item.end,
                      key, json.dumps(sc), model_version, np.asarray(vec, dtype=np.float32).tobytes(), now))
                 sid = cur.lastrowid
@@ -377,13 +406,17 @@ class Store:
         sql, args = ["SELECT s.id FROM statements s WHERE 1=1"], []
         if filters.organisations:
             sql.append(f"AND s.organisation_key IN ({','.join('?' * len(filters.organisations))})")
-            args += [normalise(o) for o in filters.organisations]
+            args += [organisation_key(o) or "" for o in filters.organisations]
+        # Overlap with partial dates (see _DATE), as plain string comparisons the date index can serve: a stored
+        # YYYY-MM or YYYY sorts before every day it covers, so "date <= last day" is "starts by then", and one
+        # still running on the first day is either a later string or that day's own month or year.
         if filters.since:
-            sql.append("AND s.date >= ?")
-            args.append(filters.since)
+            first = date_bounds(filters.since)[0]
+            sql.append("AND (s.date >= ? OR s.date IN (?, ?))")
+            args += [first, first[:7], first[:4]]
         if filters.until:
             sql.append("AND s.date <= ?")
-            args.append(filters.until)
+            args.append(date_bounds(filters.until)[1])
         if filters.themes:
             sql.append(f"AND s.id IN (SELECT statement_id FROM statement_themes WHERE theme IN"
                        f" ({','.join('?' * len(filters.themes))}))")
@@ -454,10 +487,13 @@ class Store:
                 "created": r["created"], "updated": r["updated"]}
 
     def scores_near_thresholds(self, thresholds: dict, n: int) -> list[tuple[int, float, list[str]]]:
-        """(statement id, margin, uncertain themes) for the n statements whose scores sit closest to thresholds."""
+        """(statement id, margin, uncertain themes) for the n unlabelled statements whose scores sit closest to
+        thresholds."""
         out = []
         with self._tx(write=False) as db:
-            for r in db.execute("SELECT id, scores FROM statements"):
+            # A statement an analyst has already labelled is settled: offering it again wastes their time.
+            for r in db.execute("SELECT id, scores FROM statements WHERE id NOT IN"
+                                " (SELECT statement_id FROM labels WHERE statement_id IS NOT NULL)"):
                 scores = json.loads(r["scores"])
                 margins = {t: abs(s - thresholds[t]) for t, s in scores.items() if t in thresholds}
                 if not margins:

@@ -234,3 +234,25 @@ def test_the_bearer_scheme_is_case_insensitive(token_client, header):
     resp = token_client.post("/api/v1/statements", json={"statements": STATEMENTS[:1]},
                              headers={"Authorization": header})
     assert resp.status_code == 201
+
+
+def test_review_queue_leaves_out_statements_with_a_label(client):
+    # issue 15.11: labelling a statement from the queue did not take it off the queue
+    ids = client.post("/api/v1/statements", json={"statements": STATEMENTS}).get_json()["ids"]
+    offered = [s["id"] for s in client.get("/api/v1/review", query_string={"n": 10}).get_json()["statements"]]
+    assert sorted(offered) == sorted(ids)
+    first = client.get(f"/api/v1/statements/{offered[0]}").get_json()
+    assert client.post("/api/v1/labels", json={"examples": [
+        {"text": first["text"], "themes": ["workforce"], "statement_id": offered[0]}]}).status_code == 201
+    again = [s["id"] for s in client.get("/api/v1/review", query_string={"n": 10}).get_json()["statements"]]
+    assert again == offered[1:]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+def test_search_organisation_filter_ignores_case(client, mode):
+    client.post("/api/v1/statements", json={"statements": [
+        {"text": "Staff pay for carers is rising again.", "organisation": "Defect Council\u200e"},
+        {"text": "Staff pay for carers is falling.", "organisation": "Another Council"}]})
+    for asked in ("defect council", "DEFECT COUNCIL", "Defect  Council"):
+        found = client.get("/api/v1/search", query_string={"q": "staff pay", "organisation": asked, "mode": mode})
+        assert [r["organisation"] for r in found.get_json()["results"]] == ["Defect Council\u200e"], asked

@@ -108,3 +108,39 @@ def test_integers_outside_sqlite_range_are_refused_before_the_bind(tmp_path):
     for impossible in (10 ** 29, MAX_ID + 1):
         with pytest.raises(NotFound):
             store.get_job(impossible)
+
+
+def test_review_candidates_leave_out_labelled_statements(tmp_path):
+    # issue 15.11: a statement an analyst had labelled kept coming back to the review queue
+    store = Store(tmp_path / "s.sqlite")
+    ids = _add(store, ["one", "two", "three"]).ids
+    assert [sid for sid, _, _ in store.scores_near_thresholds({"funding": 0.5}, 10)] == ids
+    store.add_labels([("two", ["funding"], "correction", ids[1]), ("free text", [], "api", None)])
+    assert [sid for sid, _, _ in store.scores_near_thresholds({"funding": 0.5}, 10)] == [ids[0], ids[2]]
+
+
+@pytest.mark.parametrize("stored,asked", [
+    ("Defect Council", "defect council"), ("Defect Council", "DEFECT  COUNCIL"), ("defect council", "Defect Council"),
+    ("Defect Council\u200e", "defect council"), ("De\u00adfect Council", "Defect Council"),
+    ("Ｄefect Council", "defect council"), ("Defect Council", " Defect\u200b Council "),
+])
+def test_organisations_match_ignoring_case_width_spacing_and_invisible_marks(tmp_path, stored, asked):
+    # issue 15.11: one key (store.organisation_key) for storing, filtering and listing organisations
+    store = Store(tmp_path / "s.sqlite")
+    sid = _add(store, ["one"], org=stored).ids[0]
+    _add(store, ["two"], org="Other Trust")
+    assert store.filter_ids(Filters(organisations=(asked,))) == [sid]
+    _add(store, ["three"], org=asked)
+    assert sorted(o["statements"] for o in store.organisations()) == [1, 2]
+
+
+def test_stored_organisation_keys_are_recomputed_when_the_key_changes(tmp_path):
+    import sqlite3
+
+    store = Store(tmp_path / "s.sqlite")
+    sid = _add(store, ["one"], org="Defect Council\u200e").ids[0]
+    # A store written by a version whose key kept invisible marks
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        db.execute("UPDATE statements SET organisation_key=? WHERE id=?", ("defect council\u200e", sid))
+        db.execute("DELETE FROM meta WHERE key='organisation_keys'")
+    assert Store(tmp_path / "s.sqlite").filter_ids(Filters(organisations=("defect council",))) == [sid]
