@@ -180,16 +180,20 @@ def tag(pipe: Pipeline, source, as_json, jsonl, batch_size):
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--organisation", default=None, help="Organisation for records that name none.")
-@click.option("--date", default=None, help="Date (YYYY-MM-DD) for records that give none.")
-@click.option("--title", default=None, help="Title for records that give none.")
-@click.option("--url", default=None, help="Source URL for records that give none.")
+@click.option("--organisation", default=None, help="Organisation (see the note on precedence below).")
+@click.option("--date", default=None, help="Date as YYYY-MM-DD, or YYYY-MM or YYYY where that is all that is known.")
+@click.option("--title", default=None, help="Title (default: the file's own title, else its name).")
+@click.option("--url", default=None, help="Source URL.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the store already holds statements.")
 @click.option("--verbose", is_flag=True, help="Print a line for every committed batch.")
 @click.pass_obj
 def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empty, verbose):
-    """Add statements from .jsonl, .csv, .txt, .md, .html, .pdf or .docx files; each is tagged on the way in."""
+    """Add statements from .jsonl, .csv, .txt, .md, .html, .pdf or .docx files; each is tagged on the way in.
+
+    --organisation, --date, --title and --url override what a .txt, .md, .html, .pdf or .docx file says about
+    itself; in .jsonl and .csv files they fill only the fields a record leaves empty.
+    """
     from .store import parse_date
 
     if if_empty and pipe.store.count():
@@ -222,8 +226,8 @@ def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empt
 @click.option("-k", "k", type=int, default=10, show_default=True, help="How many results.")
 @click.option("--theme", "themes", multiple=True, help="Only statements tagged with this theme (repeatable).")
 @click.option("--organisation", "organisations", multiple=True, help="Only this organisation (repeatable).")
-@click.option("--since", default=None, help="Only statements dated on or after YYYY-MM-DD.")
-@click.option("--until", default=None, help="Only statements dated on or before YYYY-MM-DD.")
+@click.option("--since", default=None, help="Only statements dated on or after YYYY-MM-DD (or YYYY-MM, YYYY).")
+@click.option("--until", default=None, help="Only statements dated on or before YYYY-MM-DD (or YYYY-MM, YYYY).")
 @click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_obj

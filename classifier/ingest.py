@@ -1,7 +1,8 @@
 """Reading documents from files: JSONL, CSV, plain text, Markdown, HTML, PDF and Word.
 
 Each reader yields ``Document``s; ``documents_from_path`` picks the reader by extension and applies the
-caller's defaults (organisation, date, title, url) where a record has none.
+caller's values (organisation, date, title, url): a JSONL or CSV record's own fields win over them, but for a
+whole-file document (text, HTML, PDF, Word) the caller's values win over what the reader derived from the file.
 """
 
 from __future__ import annotations
@@ -84,8 +85,11 @@ def _html(path: Path):
     if not text:
         raise InvalidInput(f"{path.name}: no main text found in the HTML")
     meta = trafilatura.extract_metadata(raw)
-    yield Document(text, title=(meta.title if meta and meta.title else path.stem),
-                   date=(meta.date if meta and meta.date and len(meta.date) == 10 else None))
+    try:
+        date = parse_date(meta.date if meta else None)
+    except InvalidInput:  # a page's own date in a form we do not store is dropped, not a reason to skip it
+        date = None
+    yield Document(text, title=(meta.title if meta and meta.title else path.stem), date=date)
 
 
 def _pdf(path: Path):
@@ -96,7 +100,7 @@ def _pdf(path: Path):
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError) as exc:
-        raise InvalidInput(f"{path.name}: not a readable PDF ({exc})") from exc
+        raise InvalidInput(f"{path.name}: not a readable PDF ({_one_line(exc)})") from exc
     text = "\f".join(pages)
     if not text.strip():
         raise InvalidInput(f"{path.name}: the PDF has no extractable text (scanned images?)")
@@ -111,8 +115,10 @@ def _docx(path: Path):
     try:
         d = docx.Document(str(path))
     except (PackageNotFoundError, ValueError, KeyError) as exc:
-        raise InvalidInput(f"{path.name}: not a readable Word document ({exc})") from exc
+        raise InvalidInput(f"{path.name}: not a readable Word document ({_one_line(exc)})") from exc
     text = "\n\n".join(p.text for p in d.paragraphs if p.text.strip())
+    if not text:
+        raise InvalidInput(f"{path.name}: the Word document has no text")
     yield Document(text, title=d.core_properties.title or path.stem)
 
 
@@ -126,10 +132,15 @@ def _one_line(exc: BaseException, limit: int = 200) -> str:
 
 _READERS = {".jsonl": _jsonl, ".csv": _csv, ".txt": _text, ".md": _text, ".html": _html, ".htm": _html,
             ".pdf": _pdf, ".docx": _docx}
+# Readers of files that hold many records, each with fields of its own.
+_RECORD_READERS = (_jsonl, _csv)
 
 
 def documents_from_path(path: Path, defaults: dict | None = None) -> list[Document]:
-    """Every document in one file, with ``defaults`` filling fields a record leaves empty.
+    """Every document in one file, with the caller's values (``defaults``) applied.
+
+    In a JSONL or CSV file they fill only the fields a record leaves empty. A text, HTML, PDF or Word file
+    is one document, and the caller's values replace what the reader derived from it (file name, metadata).
 
     Raises InvalidInput or DataError with a one-line reason when the file cannot be read.
     """
@@ -156,4 +167,6 @@ def documents_from_path(path: Path, defaults: dict | None = None) -> list[Docume
         # parsers meet in a damaged file. This is the one place that turns all of it into a one-line error
         # naming the file, so one bad file is skipped without a traceback and the rest of an ingest goes on.
         raise InvalidInput(f"{path.name}: cannot be read as {path.suffix.lower()} ({_one_line(exc)})") from exc
-    return [replace(d, **{k: v for k, v in defaults.items() if getattr(d, k) is None}) for d in docs]
+    if reader in _RECORD_READERS:
+        return [replace(d, **{k: v for k, v in defaults.items() if getattr(d, k) is None}) for d in docs]
+    return [replace(d, **defaults) for d in docs]

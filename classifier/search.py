@@ -19,7 +19,7 @@ import Stemmer
 from .embeddings import Embedder
 from .errors import InvalidInput
 from .index import IndexMeta, VectorIndex
-from .store import Filters, Statement, Store
+from .store import Filters, Statement, Store, date_bounds
 
 MODES = ("hybrid", "semantic", "keyword")
 # Fusion constant and weights (dense, keyword), chosen by a sweep on training_data/search_eval.jsonl (README,
@@ -215,7 +215,7 @@ class SearchIndex:
             raise InvalidInput(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         if not isinstance(k, int) or not 1 <= k <= 100:
             raise InvalidInput("k must be between 1 and 100")
-        if filters.since and filters.until and filters.since > filters.until:
+        if filters.since and filters.until and date_bounds(filters.since)[0] > date_bounds(filters.until)[1]:
             raise InvalidInput("since is after until")
         self.sync()
         candidates = np.array(self.store.filter_ids(filters), dtype=np.int64) if filters else None

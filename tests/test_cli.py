@@ -90,6 +90,20 @@ def test_ingest_stores_the_good_files_and_fails_on_a_bad_one(run, trained, tmp_p
     assert [s.text for s in _stored(trained)] == ["Councils and the NHS pooled their budgets for hospital discharge."]
 
 
+def test_ingest_title_and_partial_date_apply_to_a_text_file(run, trained, tmp_path):
+    src = tmp_path / "board_paper.txt"
+    src.write_text("Care staff pay must rise to fill vacancies.\n")
+    out = run("ingest", str(src), "--title", "Board paper, June", "--date", "2022-06")
+    assert out.exit_code == 0, out.output
+    [stored] = _stored(trained)
+    assert (stored.title, stored.date) == ("Board paper, June", "2022-06")
+    found = json.loads(run("search", "staff pay", "--since", "2022-06-01", "--until", "2022-06-30", "--json").output)
+    assert [r["date"] for r in found["results"]] == ["2022-06"]
+    later_day = run("search", "staff pay", "--since", "2022-06-15", "--until", "2022-06", "--json")
+    assert later_day.exit_code == 0 and len(json.loads(later_day.output)["results"]) == 1
+    assert json.loads(run("search", "staff pay", "--since", "2022-07", "--json").output)["results"] == []
+
+
 def test_train_if_missing_does_nothing_when_a_model_is_active(run, trained):
     out = run("train", "--if-missing")
     assert out.exit_code == 0 and "not retraining" in out.output

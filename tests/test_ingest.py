@@ -126,6 +126,45 @@ def _docx_bytes(tmp_path, document_xml: bytes | None = None) -> bytes:
     return out.read_bytes()
 
 
+def _whole_files(tmp_path):
+    """A .txt, .html, .pdf and .docx file, each of which carries a title (and the page a date) of its own."""
+    import docx
+
+    body = "Councils must be equal partners in integrated care systems, and the funding must follow. " * 3
+    (tmp_path / "notes_2019.txt").write_text(body)
+    (tmp_path / "page.html").write_text(
+        f"<html><head><title>Page title</title><meta name='date' content='2019-03-04'></head>"
+        f"<body><article><p>{body}</p><p>{body}</p></article></body></html>")
+    pdf = _pdf_bytes(["Delayed discharges rose this winter."]).replace(
+        b"/Root 1 0 R", b"/Root 1 0 R /Info << /Title (PDF title) >>")
+    (tmp_path / "paper.pdf").write_bytes(pdf)
+    d = docx.Document()
+    d.add_paragraph("A paragraph about the workforce.")
+    d.core_properties.title = "Word title"
+    d.save(tmp_path / "paper.docx")
+    return [tmp_path / n for n in ("notes_2019.txt", "page.html", "paper.pdf", "paper.docx")]
+
+
+def test_whole_files_take_their_own_titles_when_the_caller_gives_none(tmp_path):
+    docs = [documents_from_path(p)[0] for p in _whole_files(tmp_path)]
+    assert [d.title for d in docs] == ["notes 2019", "Page title", "PDF title", "Word title"]
+    assert docs[1].date == "2019-03-04"
+
+
+def test_the_callers_values_win_over_what_a_whole_file_says_about_itself(tmp_path):
+    given = {"title": "My title", "organisation": "Wexcombe Council", "date": "2022-06", "url": "https://example.org/x"}
+    for p in _whole_files(tmp_path):
+        doc = documents_from_path(p, given)[0]
+        assert (doc.title, doc.organisation, doc.date, doc.url) == tuple(given.values()), p.name
+
+
+def test_records_keep_their_own_fields_over_the_callers(tmp_path):
+    p = tmp_path / "s.jsonl"
+    p.write_text(json.dumps({"text": "One.", "title": "Own", "date": "2019"}) + "\n" + json.dumps({"text": "Two."}))
+    docs = documents_from_path(p, {"title": "Given", "date": "2022-06"})
+    assert [(d.title, d.date) for d in docs] == [("Own", "2019"), ("Given", "2022-06")]
+
+
 @pytest.mark.parametrize("name,make", [
     ("bad.docx", lambda tmp: _docx_bytes(tmp, b"<w:document><broken")),  # lxml XMLSyntaxError
     ("bad.csv", lambda tmp: b"text\n\"" + b"x" * 200_000 + b"\"\n"),      # csv.Error: field over the limit
