@@ -86,16 +86,20 @@ def _paragraph_list(items, field: str) -> list[str]:
 
 @bp.get("/health")
 def health():
-    """Liveness and what is being served.
+    """Whether this worker can tag and search, and with which model.
     ---
     get:
       summary: Service health
       responses:
         200: {description: OK, content: {application/json: {schema: Health}}}
+        503: {description: No model this worker can serve (none active, or the active one fails its checks), content: {application/json: {schema: Error}}}
     """
     p = pipeline()
-    version = p.registry.active_version()
-    return jsonify({"status": "ok", "model": {"version": version}, "statements": p.store.count()})
+    # The model actually loaded, not what the ACTIVE pointer says: a version that fails its checks raises
+    # ModelError here (a 503) exactly as it does for /tag and /search.
+    scorer = p.scorer()
+    p.check_vector_space()
+    return jsonify({"status": "ok", "model": {"version": scorer.version}, "statements": p.store.count()})
 
 
 @bp.get("/themes")

@@ -256,3 +256,30 @@ def test_search_organisation_filter_ignores_case(client, mode):
     for asked in ("defect council", "DEFECT COUNCIL", "Defect  Council"):
         found = client.get("/api/v1/search", query_string={"q": "staff pay", "organisation": asked, "mode": mode})
         assert [r["organisation"] for r in found.get_json()["results"]] == ["Defect Council\u200e"], asked
+
+
+def _corrupt_active_model(trained):
+    tagger = trained.settings.models_dir / trained.registry.active_version() / "tagger.joblib"
+    tagger.write_bytes(tagger.read_bytes()[:-16] + b"0" * 16)
+
+
+def test_health_is_503_when_the_active_model_fails_its_checks(client, trained):
+    # issue 15.10: /health said "ok" while every tag and search was a 503
+    _corrupt_active_model(trained)
+    err = _error(client.get("/api/v1/health"), 503, "model_unavailable")
+    assert "tagger.joblib" in err["message"]
+    _error(client.post("/api/v1/tag", json={"text": "Staff pay."}), 503, "model_unavailable")
+
+
+def test_health_names_the_model_being_served_not_the_pointer(client, trained):
+    from classifier.training import train
+
+    served = client.get("/api/v1/health").get_json()["model"]["version"]
+    s = trained.settings
+    new = train(trained.codebook, trained.embedder, trained.registry, s.training_data_dir / "labelled", None,
+                seed=5, activate=False).version
+    (s.models_dir / new / "tagger.joblib").write_bytes(b"not a model")
+    (s.models_dir / "ACTIVE").write_text(new)  # a pointer naming a version that fails its checks
+    _error(client.get("/api/v1/health"), 503, "model_unavailable")
+    (s.models_dir / "ACTIVE").write_text(served)
+    assert client.get("/api/v1/health").get_json()["model"]["version"] == served
