@@ -16,8 +16,11 @@ from pathlib import Path
 
 from .errors import ConfigError, DataError, InvalidInput, JoinedupError
 from .store import parse_date
+from .textpolicy import check_text
 
 FIELDS = ("organisation", "date", "title", "url")
+# Organisation, title and url are names and links: a longer value is a payload, not metadata.
+MAX_FIELD_CHARS = 2000
 SUFFIXES = (".jsonl", ".csv", ".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 
 
@@ -35,13 +38,43 @@ class Document:
         return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def document_from_record(obj, where: str) -> Document:
-    """A document from a JSON object or CSV row with ``text`` and optional organisation/date/title/url."""
+def checked_field(value: str, where: str, name: str, max_chars: int | None = None) -> str:
+    """``value`` if it passes the text policy (classifier/textpolicy.py) and ``max_chars``; otherwise
+    InvalidInput whose message starts with ``where`` (a record, a file, "document") and names the field."""
+    try:
+        return check_text(value, name, max_chars)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc.message}", dict(exc.details or {}, field=f"{where}.{name}")) from exc
+
+
+def check_document(doc: Document, where: str) -> Document:
+    """``doc`` if its organisation, title and url pass the text policy and ``MAX_FIELD_CHARS`` and its date is
+    a date; InvalidInput naming ``where`` and the field otherwise. Paragraphs are checked where they are made
+    (``Pipeline.statements_from_document``), against the paragraph limit."""
+    for name in ("organisation", "title", "url"):
+        value = getattr(doc, name)
+        if value is not None:
+            checked_field(value, where, name, MAX_FIELD_CHARS)
+    try:
+        parse_date(doc.date)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc.message}") from exc
+    return doc
+
+
+def document_from_record(obj, where: str, max_text_chars: int | None = None) -> Document:
+    """A checked document from a JSON object or CSV row with ``text`` and optional organisation/date/title/url.
+
+    Every field passes the text policy; organisation, title and url are limited to ``MAX_FIELD_CHARS`` and
+    ``text`` to ``max_text_chars`` when given (a statement's text is one paragraph; a document's is split and
+    its paragraphs checked later). Raises InvalidInput naming ``where`` and the field.
+    """
     if not isinstance(obj, dict):
         raise InvalidInput(f"{where}: expected an object with a 'text' field")
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput(f"{where}: 'text' must be a non-empty string")
+    checked_field(text, where, "text", max_text_chars)
     meta = {}
     for f in FIELDS:
         value = obj.get(f)
@@ -52,7 +85,7 @@ def document_from_record(obj, where: str) -> Document:
         meta["date"] = parse_date(meta["date"])
     except InvalidInput as exc:
         raise InvalidInput(f"{where}: {exc.message}") from exc
-    return Document(text, **meta)
+    return check_document(Document(text, **meta), where)
 
 
 def _jsonl(path: Path):

@@ -17,7 +17,7 @@ from .codebook import Codebook, load_codebook
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, load_embedder
 from .errors import InvalidInput, JoinedupError, ModelError
-from .ingest import Document, documents_from_path
+from .ingest import Document, check_document, checked_field, documents_from_path
 from .paragraphs import split_paragraphs
 from .registry import Registry
 from .search import SearchIndex
@@ -133,14 +133,23 @@ class Pipeline:
         scores = [{t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)} for row in proba]
         return self.store.add(items, vectors, scores, scorer.model.thresholds, scorer.version)
 
-    @staticmethod
-    def statements_from_document(doc: Document) -> list[NewStatement]:
-        """A document's paragraphs as statements carrying the document's metadata and offsets."""
-        return [NewStatement(p.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, p.index, p.start, p.end)
-                for p in split_paragraphs(doc.text)]
+    def statements_from_document(self, doc: Document, where: str = "document") -> list[NewStatement]:
+        """A document's paragraphs as statements carrying the document's metadata and offsets.
 
-    def _statements_of(self, docs: list[Document]) -> list[NewStatement]:
-        return [st for doc in docs for st in self.statements_from_document(doc)]
+        Every way of storing a document comes through here, so this is where its metadata and each paragraph
+        are checked against the text policy and the limits (``max_paragraph_chars``), before anything is
+        embedded; InvalidInput names ``where`` and the field.
+        """
+        check_document(doc, where)
+        paragraphs = split_paragraphs(doc.text)
+        for p in paragraphs:
+            checked_field(p.text, where, f"paragraphs[{p.index}]", self.settings.max_paragraph_chars)
+        return [NewStatement(p.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, p.index, p.start, p.end)
+                for p in paragraphs]
+
+    def _statements_of(self, docs: list[Document], where: str = "document") -> list[NewStatement]:
+        return [st for i, doc in enumerate(docs)
+                for st in self.statements_from_document(doc, where if len(docs) == 1 else f"{where} document {i + 1}")]
 
     def ingest_documents(self, docs: list[Document], report: IngestReport | None = None,
                          progress=None, on_commit=None) -> IngestReport:
@@ -164,11 +173,11 @@ class Pipeline:
         for path in paths:
             try:
                 docs = documents_from_path(path, defaults)
+                # Split and checked once: the statements both size the progress bar and are what gets stored.
+                pending = self._statements_of(docs, Path(path).name)
             except JoinedupError as exc:
                 report.skipped.append((str(path), exc.message))
                 continue
-            # Split once: the statements both size the progress bar and are what gets stored.
-            pending = self._statements_of(docs)
             bar = progress_factory(len(pending), Path(path).name) if progress_factory else None
             self._ingest_statements(pending, report, bar.update if bar else None, on_commit)
             if bar:

@@ -201,12 +201,9 @@ def _new_statement(obj, where: str) -> NewStatement:
     if not isinstance(obj, dict):
         raise InvalidInput(f"{where} must be an object")
     _, max_chars = _limits()
-    text = check_text(obj.get("text"), f"{where}.text", max_chars)
-    doc = document_from_record(dict(obj, text=text), where)
-    for f in ("organisation", "title", "url"):
-        if getattr(doc, f):
-            check_text(getattr(doc, f), f"{where}.{f}", 2000)
-    return NewStatement(" ".join(text.split()), doc.organisation, doc.date, doc.title, doc.url)
+    # The same checks as a document's and an ingested record's; a statement's text is one paragraph.
+    doc = document_from_record(obj, where, max_chars)
+    return NewStatement(" ".join(doc.text.split()), doc.organisation, doc.date, doc.title, doc.url)
 
 
 @bp.post("/statements")
@@ -242,9 +239,7 @@ def add_statements():
         doc_obj = body["document"]
         if not isinstance(doc_obj, dict):
             raise InvalidInput("'document' must be an object")
-        check_text(doc_obj.get("text"), "document.text")
-        doc = document_from_record(doc_obj, "document")
-        new = p.statements_from_document(doc)
+        new = p.statements_from_document(document_from_record(doc_obj, "document"))
         if not new:
             raise InvalidInput("the document has no paragraphs to store")
         if len(new) > max_n:

@@ -283,3 +283,39 @@ def test_health_names_the_model_being_served_not_the_pointer(client, trained):
     _error(client.get("/api/v1/health"), 503, "model_unavailable")
     (s.models_dir / "ACTIVE").write_text(served)
     assert client.get("/api/v1/health").get_json()["model"]["version"] == served
+
+
+@pytest.mark.parametrize("document,field", [
+    ({"text": "Staff pay for carers.", "organisation": "Defect\u0000 Council"}, "organisation"),
+    ({"text": "Staff pay for carers.", "organisation": "\u202eDefect Council"}, "organisation"),
+    ({"text": "Staff pay for carers.", "title": "A title with NUL \u0000"}, "title"),
+    ({"text": "Staff pay for carers.", "title": "\u202eeltit"}, "title"),
+    ({"text": "Staff pay for carers.", "url": "https://example.org/\u2066"}, "url"),
+    ({"text": "Staff pay for carers.", "organisation": "O" * 500_000}, "organisation"),
+    ({"text": "Staff pay for carers.", "title": "T" * 2001}, "title"),
+    ({"text": "Short one.\n\n" + "word " * 6000}, "paragraphs[1]"),
+    ({"text": "x" * 1_900_000}, "paragraphs[0]"),
+])
+def test_document_form_applies_the_text_policy_and_limits(client, document, field):
+    # issue 15.4: all of these were stored (201) through the document form
+    err = _error(client.post("/api/v1/statements", json={"document": document}), 422, "invalid_input")
+    assert err["message"].startswith("document: ") and f"'{field}'" in err["message"]
+    assert err["details"]["field"] == f"document.{field}"
+    assert client.get("/api/v1/health").get_json()["statements"] == 0
+    assert client.get("/api/v1/organisations").get_json()["organisations"] == []
+
+
+@pytest.mark.parametrize("statement,field", [
+    ({"text": "Staff pay.", "organisation": "O" * 2001}, "organisation"),
+    ({"text": "Staff pay.", "title": "\u202e"}, "title"),
+    ({"text": "x" * 20_001}, "text"),
+])
+def test_statement_form_uses_the_same_checks(client, statement, field):
+    err = _error(client.post("/api/v1/statements", json={"statements": [{"text": "fine"}, statement]}), 422)
+    assert err["message"].startswith("statements[1]: ") and err["details"]["field"] == f"statements[1].{field}"
+    assert client.get("/api/v1/health").get_json()["statements"] == 0
+
+
+def test_metadata_at_the_limits_is_stored(client):
+    doc = {"text": "Staff pay for carers.\n\n" + "y" * 20_000, "organisation": "O" * 2000, "title": "T" * 2000}
+    assert client.post("/api/v1/statements", json={"document": doc}).status_code == 201
