@@ -31,10 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
     pipe = Pipeline(settings, embedder=embedder)
     app.extensions["joinedup"] = pipe
 
-    from . import api, errors, metrics, web
+    from . import api, errors, metrics, security, web
 
     errors.init_app(app)
     metrics.init_app(app)
+    security.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
 

@@ -25,8 +25,15 @@ def browser():
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--window-size=1366,900"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     driver.set_page_load_timeout(30)
+    # Every page records the Content-Security-Policy violations it meets, from before its first script runs.
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        window.cspViolations = [];
+        document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(
+            `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));
+    """})
     yield driver
     driver.quit()
 
@@ -120,3 +127,36 @@ def test_review_view_posts_answers_as_labels(live_server, browser, trained):
     labels = trained.store.labels()
     assert len(labels) == 1 and labels[0]["themes"] == ["wider_determinants"]
     assert labels[0]["statement_id"] == int(item.get_attribute("data-statement"))
+
+
+def csp_violations(browser) -> list[str]:
+    """The page's CSP violations so far, and the console's CSP messages."""
+    seen = list(browser.execute_script("return window.cspViolations"))
+    return seen + [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+
+
+def test_page_and_docs_run_under_the_csp_without_violations(live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port, _ = live_server
+    wait = WebDriverWait(browser, 20)
+    browser.get(f"http://127.0.0.1:{port}/")
+    browser.find_element(By.ID, "tag-text").send_keys("Staff recruitment, vacancies and pay for carers.")
+    browser.find_element(By.CSS_SELECTOR, "#tag-form button").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#tag-results .chip")))
+    chip = browser.find_element(By.CSS_SELECTOR, "#tag-results .chip")
+    assert chip.value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"  # coloured despite the CSP
+    assert csp_violations(browser) == []
+
+    browser.get(f"http://127.0.0.1:{port}/api/v1/docs")
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+    assert csp_violations(browser) == []
+
+    # The policy is in force: an injected inline script is refused and reported.
+    browser.execute_script("""const s = document.createElement("script");
+        s.textContent = "window.injected = true;"; document.body.append(s);""")
+    assert browser.execute_script("return window.injected") is None
+    assert any("script-src" in v for v in browser.execute_script("return window.cspViolations"))
+

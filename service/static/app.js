@@ -12,7 +12,9 @@ function el(tag, attrs = {}, ...children) {
 
 function chip(theme) {
   const i = Math.max(0, themeOrder.indexOf(theme.id));
-  const c = el("span", { class: "chip", style: `background:${COLOURS[i % COLOURS.length]}`, title: theme.id }, theme.label || theme.id);
+  const c = el("span", { class: "chip", title: theme.id }, theme.label || theme.id);
+  // Set through the style object: a style="" attribute is inline style, which the page's CSP refuses.
+  c.style.background = COLOURS[i % COLOURS.length];
   if (theme.score !== undefined) c.append(el("span", { class: "score" }, Number(theme.score).toFixed(2)));
   return c;
 }
