@@ -16,6 +16,10 @@ from classifier.textpolicy import check_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+# A search query is a question, not a document; a longer q is a 422 in the JSON shape. gunicorn's request
+# line limit (service/cli.py) is set well above what this takes in a URL, so the app is the one to say so.
+MAX_QUERY_CHARS = 1000
+
 
 def pipeline():
     return current_app.extensions["joinedup"]
@@ -171,7 +175,7 @@ def search():
     get:
       summary: Search statements (hybrid, semantic or keyword)
       parameters:
-        - {name: q, in: query, required: true, schema: {type: string, minLength: 1}}
+        - {name: q, in: query, required: true, schema: {type: string, minLength: 1, maxLength: 1000}}
         - {name: k, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}}
         - {name: theme, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true}
         - {name: organisation, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true}
@@ -183,7 +187,7 @@ def search():
         422: {description: Invalid input, content: {application/json: {schema: Error}}}
     """
     p = pipeline()
-    query = check_text(request.args.get("q", ""), "q", 1000)
+    query = check_text(request.args.get("q", ""), "q", MAX_QUERY_CHARS)
     themes = p.codebook.validate(request.args.getlist("theme"))
     organisations = [check_text(o, "organisation", 300) for o in request.args.getlist("organisation")]
     filters = Filters(tuple(themes), tuple(organisations), parse_date(request.args.get("since"), "since"),

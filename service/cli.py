@@ -40,8 +40,12 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, data_dir)
         os.environ["OMP_NUM_THREADS"] = str(per_worker)
         os.environ["JOINEDUP_THREADS"] = str(per_worker)
         import faiss
+        from gunicorn import util
+
+        from service.errors import write_gunicorn_error
 
         faiss.omp_set_num_threads(per_worker)
+        util.write_error = write_gunicorn_error  # gunicorn's own errors in the API's JSON shape, not HTML
 
     def child_exit(server, worker):
         from prometheus_client import multiprocess
@@ -51,6 +55,9 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, data_dir)
     return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
             "preload_app": False, "timeout": 120, "graceful_timeout": 30, "keepalive": 5,
             "accesslog": "-", "errorlog": "-", "post_fork": post_fork, "child_exit": child_exit,
+            # gunicorn's maximum (default 4094), so the app answers long URLs itself, in JSON (a q over
+            # 1,000 characters is a 422); a longer request line is a JSON 414 from write_gunicorn_error.
+            "limit_request_line": 8190,
             "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -17,8 +19,24 @@ def error_response(status: int, code: str, message: str, details=None):
     return response
 
 
+def _code(name: str) -> str:
+    return (name or "error").lower().replace(" ", "_").replace("'", "")
+
+
 def _http_code(exc: HTTPException) -> str:
-    return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+    return _code(exc.name)
+
+
+def write_gunicorn_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """Stands in for ``gunicorn.util.write_error`` (set in each worker by ``service.cli``), so that what
+    gunicorn answers itself, before the app sees a request (a request line over ``limit_request_line``,
+    headers too large, a malformed request), comes in the same JSON shape instead of an HTML page."""
+    from gunicorn.util import write_nonblock
+
+    body = json.dumps({"error": {"code": _code(reason), "message": mesg or reason}}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+    write_nonblock(sock, head + body)
 
 
 def init_app(app: Flask) -> None:

@@ -80,3 +80,16 @@ def test_serve_refuses_a_public_address_without_a_token(trained):
 def test_loopback_detection():
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("8.8.8.8")
+
+
+def test_long_urls_get_json_errors_from_the_server(live_server):
+    # issue 15.8: a URL over gunicorn's request-line limit (4094 by default) got gunicorn's HTML 414
+    from urllib.parse import quote
+
+    port, _ = live_server
+    status, body = _call(port, "GET", "/api/v1/search?q=" + "x" * 5000)
+    assert status == 422 and body["error"]["code"] == "invalid_input" and "'q'" in body["error"]["message"]
+    status, body = _call(port, "GET", "/api/v1/search?mode=keyword&q=" + quote("\u00e9" * 1000))  # 6,000 bytes
+    assert status == 200 and body["mode"] == "keyword"
+    status, body = _call(port, "GET", "/api/v1/search?q=" + "x" * 20_000)  # past any limit: gunicorn answers
+    assert status == 414 and body["error"]["code"] == "uri_too_long" and body["error"]["message"]
