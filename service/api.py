@@ -94,6 +94,7 @@ def health():
     ---
     get:
       summary: Service health
+      tags: [service]
       responses:
         200: {description: OK, content: {application/json: {schema: Health}}}
         503: {description: No model this worker can serve (none active, or the active one fails its checks), content: {application/json: {schema: Error}}}
@@ -112,6 +113,7 @@ def themes():
     ---
     get:
       summary: List the themes
+      tags: [tagging]
       responses:
         200: {description: OK, content: {application/json: {schema: Themes}}}
     """
@@ -124,6 +126,7 @@ def tag():
     ---
     post:
       summary: Tag text with integration themes
+      tags: [tagging]
       requestBody:
         required: true
         content: {application/json: {schema: TagRequest}}
@@ -132,6 +135,7 @@ def tag():
         400: {description: Malformed JSON, content: {application/json: {schema: Error}}}
         413: {description: Too large, content: {application/json: {schema: Error}}}
         422: {description: Invalid input, content: {application/json: {schema: Error}}}
+        503: {description: No model this worker can serve, content: {application/json: {schema: Error}}}
     """
     body = json_body()
     scorer = pipeline().scorer()
@@ -174,17 +178,19 @@ def search():
     ---
     get:
       summary: Search statements (hybrid, semantic or keyword)
+      tags: [search]
       parameters:
-        - {name: q, in: query, required: true, schema: {type: string, minLength: 1, maxLength: 1000}}
-        - {name: k, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}}
-        - {name: theme, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true}
-        - {name: organisation, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true}
-        - {name: since, in: query, schema: {type: string, format: date}}
-        - {name: until, in: query, schema: {type: string, format: date}}
-        - {name: mode, in: query, schema: {type: string, enum: [hybrid, semantic, keyword], default: hybrid}}
+        - {name: q, in: query, required: true, schema: {type: string, minLength: 1, maxLength: 1000}, description: words or a question, example: care staff vacancies}
+        - {name: k, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}, description: how many results, example: 10}
+        - {name: theme, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true, description: 'only statements with this theme id (repeat for any of several)', example: [workforce]}
+        - {name: organisation, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true, description: 'only statements by this organisation, case ignored (repeat for any of several)', example: [Wexcombe County Council]}
+        - {name: since, in: query, schema: PartialDate, description: statements dated on or after this, example: '2023-01'}
+        - {name: until, in: query, schema: PartialDate, description: statements dated on or before this, example: '2024-12-31'}
+        - {name: mode, in: query, schema: {type: string, enum: [hybrid, semantic, keyword], default: hybrid}, description: 'hybrid fuses meaning and keywords; semantic is meaning only; keyword is BM25 only', example: hybrid}
       responses:
         200: {description: Ranked results, content: {application/json: {schema: SearchResponse}}}
         422: {description: Invalid input, content: {application/json: {schema: Error}}}
+        503: {description: No model this worker can serve, content: {application/json: {schema: Error}}}
     """
     p = pipeline()
     query = check_text(request.args.get("q", ""), "q", MAX_QUERY_CHARS)
@@ -217,15 +223,17 @@ def add_statements():
     ---
     post:
       summary: Add statements (token required when configured)
+      tags: [statements]
       security: [{bearer: []}]
       requestBody:
         required: true
         content: {application/json: {schema: AddStatementsRequest}}
       responses:
-        201: {description: Stored, content: {application/json: {schema: AddStatementsResponse}}}
+        201: {description: Stored and tagged, content: {application/json: {schema: AddStatementsResponse}}}
         401: {description: Missing or wrong token, content: {application/json: {schema: Error}}}
         413: {description: Too large, content: {application/json: {schema: Error}}}
         422: {description: Invalid input, content: {application/json: {schema: Error}}}
+        503: {description: No model this worker can serve, content: {application/json: {schema: Error}}}
     """
     body = json_body()
     p = pipeline()
@@ -260,7 +268,8 @@ def get_statement(statement_id: int):
     ---
     get:
       summary: Get a statement
-      parameters: [{name: statement_id, in: path, required: true, schema: {type: integer}}]
+      tags: [statements]
+      parameters: [{name: statement_id, in: path, required: true, schema: {type: integer}, description: the statement's id, example: 42}]
       responses:
         200: {description: The statement, content: {application/json: {schema: Statement}}}
         404: {description: Not found, content: {application/json: {schema: Error}}}
@@ -275,8 +284,9 @@ def delete_statement(statement_id: int):
     ---
     delete:
       summary: Delete a statement (token required when configured)
+      tags: [statements]
       security: [{bearer: []}]
-      parameters: [{name: statement_id, in: path, required: true, schema: {type: integer}}]
+      parameters: [{name: statement_id, in: path, required: true, schema: {type: integer}, description: the statement's id, example: 42}]
       responses:
         200: {description: Deleted, content: {application/json: {schema: Deleted}}}
         401: {description: Missing or wrong token, content: {application/json: {schema: Error}}}
@@ -292,6 +302,7 @@ def organisations():
     ---
     get:
       summary: List organisations
+      tags: [search]
       responses:
         200: {description: OK, content: {application/json: {schema: Organisations}}}
     """
@@ -300,11 +311,35 @@ def organisations():
 
 @bp.get("/openapi.json")
 def openapi():
+    """This API's OpenAPI document.
+    ---
+    get:
+      summary: The OpenAPI document (what /api/v1/docs shows)
+      tags: [service]
+      responses:
+        200: {description: OpenAPI 3.1, content: {application/json: {schema: OpenAPIDocument}}}
+    """
     return jsonify(current_app.extensions["joinedup_openapi"])
 
 
 @bp.get("/metrics")
 def metrics():
+    """Prometheus metrics: requests, latency and errors by endpoint, model version, corpus size.
+    ---
+    get:
+      summary: Metrics in Prometheus's text format
+      tags: [service]
+      responses:
+        200:
+          description: Prometheus text exposition
+          content:
+            text/plain:
+              schema: {type: string}
+              example: |
+                # HELP joinedup_statements Statements in the store
+                # TYPE joinedup_statements gauge
+                joinedup_statements 3475.0
+    """
     from .metrics import render
 
     body, content_type = render(current_app)
@@ -318,6 +353,7 @@ def add_labels():
     ---
     post:
       summary: Add labelled examples (token required when configured)
+      tags: [labels]
       security: [{bearer: []}]
       requestBody:
         required: true
@@ -345,8 +381,15 @@ def export_labels():
     ---
     get:
       summary: Export labels (JSON lines)
+      tags: [labels]
       responses:
-        200: {description: One JSON object per line, content: {application/x-ndjson: {schema: {type: string}}}}
+        200:
+          description: One JSON object per line
+          content:
+            application/x-ndjson:
+              schema: {type: string}
+              example: |
+                {"id": 1, "text": "Delayed discharge from hospital beds rose this winter.", "themes": ["hospital_discharge"], "source": "api", "statement_id": null, "created": "2025-03-14T09:30:00+00:00"}
     """
     import json
 
@@ -362,6 +405,7 @@ def start_training():
     ---
     post:
       summary: Retrain (token required when configured); one job at a time
+      tags: [models]
       security: [{bearer: []}]
       requestBody:
         required: false
@@ -391,7 +435,8 @@ def get_job(job_id: int):
     ---
     get:
       summary: Job status
-      parameters: [{name: job_id, in: path, required: true, schema: {type: integer}}]
+      tags: [models]
+      parameters: [{name: job_id, in: path, required: true, schema: {type: integer}, description: the id a POST to /api/v1/models/train returned, example: 7}]
       responses:
         200: {description: The job, content: {application/json: {schema: JobResponse}}}
         404: {description: Not found, content: {application/json: {schema: Error}}}
@@ -407,6 +452,7 @@ def list_models():
     ---
     get:
       summary: List model versions
+      tags: [models]
       responses:
         200: {description: Versions, content: {application/json: {schema: Models}}}
     """
@@ -421,8 +467,9 @@ def activate_model(version: str):
     ---
     post:
       summary: Activate a model version (token required when configured)
+      tags: [models]
       security: [{bearer: []}]
-      parameters: [{name: version, in: path, required: true, schema: {type: string}}]
+      parameters: [{name: version, in: path, required: true, schema: {type: string}, description: a version from GET /api/v1/models, example: 20250312-101500-3f9c2a7e}]
       responses:
         200: {description: Activated, content: {application/json: {schema: Activated}}}
         401: {description: Missing or wrong token, content: {application/json: {schema: Error}}}
@@ -450,7 +497,8 @@ def review():
     ---
     get:
       summary: Review queue (uncertainty sampling)
-      parameters: [{name: n, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}]
+      tags: [labels]
+      parameters: [{name: n, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 20}, description: how many statements, example: 10}]
       responses:
         200: {description: Statements to review, content: {application/json: {schema: Review}}}
         422: {description: Invalid input, content: {application/json: {schema: Error}}}

@@ -151,7 +151,10 @@ def test_page_and_docs_run_under_the_csp_without_violations(live_server, browser
     assert csp_violations(browser) == []
 
     browser.get(f"http://127.0.0.1:{port}/api/v1/docs")
-    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+    operation = "#operations-tagging-tag"  # Swagger UI's id for the operation: tag, then operationId
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, f"{operation} .opblock-summary-control"))).click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"{operation} .responses-wrapper")))
+    assert "Workforce" in browser.find_element(By.CSS_SELECTOR, operation).text  # the response example
     assert csp_violations(browser) == []
 
     # The policy is in force: an injected inline script is refused and reported.
@@ -160,3 +163,23 @@ def test_page_and_docs_run_under_the_csp_without_violations(live_server, browser
     assert browser.execute_script("return window.injected") is None
     assert any("script-src" in v for v in browser.execute_script("return window.cspViolations"))
 
+
+def test_docs_page_renders_every_operation_from_the_local_bundle(live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port, _ = live_server
+    spec = call(port, "GET", "/api/v1/openapi.json")[1]
+    browser.get(f"http://127.0.0.1:{port}/api/v1/docs")
+    WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".opblock")))
+    shown = {(b.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text.lower(),
+              b.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path"))
+             for b in browser.find_elements(By.CSS_SELECTOR, ".opblock")}
+    assert shown == {(m, path) for path, ops in spec["paths"].items() for m in ops}
+    # Every script and stylesheet came from this server: nothing from a CDN.
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(r => r.name)")
+    assert loaded and all(url.startswith(f"http://127.0.0.1:{port}/") for url in loaded), loaded
+    assert any(url.endswith("/swagger-ui-bundle.js") for url in loaded)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "api-docs.png"))
