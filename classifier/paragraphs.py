@@ -3,24 +3,43 @@
 Text arrives from web pages, Word documents and PDFs. Hard-wrapped lines are rejoined, bullets and numbered
 items become paragraphs of their own, and headings and page numbers are kept as segments of their own kinds
 so they can be shown but are not tagged.
+
+Anyone can send text to ``POST /tag``, so the cost must stay linear with a small constant even for hundreds
+of thousands of one-letter lines. Nothing here loops in Python over every line: lines are cut and measured by
+C-level string methods, the line patterns run once over a chunk of lines joined together, and the decisions
+are array operations. Chunks of whole blocks are decided one after another, so ``max_paragraphs`` stops the
+work at the first chunk that goes over the limit, before any of its paragraphs is built.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
+
+import numpy as np
+
+from .errors import PayloadTooLarge
 
 PARAGRAPH, HEADING, PAGE_NUMBER = "paragraph", "heading", "page_number"
 
+# A line ends at \r\n, \n, \r, \f, U+2028 or U+2029. str.splitlines also ends lines at \v, \x1c-\x1e and
+# \x85; when a text has none of those it cuts exactly as _LINE does, and much faster.
 _LINE = re.compile(r"[^\n\r\f\u2028\u2029]*(?:\r\n|[\n\r\f\u2028\u2029])?")
-_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$|^[-\u2013\u2014]\s*\d{1,4}\s*[-\u2013\u2014]$",
-                          re.IGNORECASE)
+_OTHER_BREAKS = re.compile("[\x0b\x1c\x1d\x1e\x85]")
+# The line patterns run over a chunk's stripped lines joined by "\n" (which no line contains): each is
+# anchored to a line with (?m) and uses [^\S\n] for "whitespace", so no match runs on into the next line.
+_PAGE_NUMBER = re.compile(r"^(?:page[^\S\n]+)?\d{1,4}(?:[^\S\n]*(?:of|/)[^\S\n]*\d{1,4})?$"
+                          r"|^[-\u2013\u2014][^\S\n]*\d{1,4}[^\S\n]*[-\u2013\u2014]$", re.IGNORECASE | re.MULTILINE)
 _ITEM = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\u27a2\u25ba\u2713*+\-\u2013\u2014]"
-                   r"|\(?\d{1,3}[.)]|\(?[a-z][.)]|\((?:[ivx]{1,4}|[a-z])\))\s+")
-_TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$")
+                   r"|\(?\d{1,3}[.)]|\(?[a-z][.)]|\((?:[ivx]{1,4}|[a-z])\))[^\S\n]+", re.MULTILINE)
+_TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
 _WRAP_LIMIT = 130
 _HEADING_MAX_WORDS = 12
+# Lines decided together; a chunk is extended to the end of the block it stops in.
+_CHUNK_LINES = 4096
 
 
 @dataclass(frozen=True)
@@ -43,95 +62,133 @@ class Paragraph:
     end: int
 
 
-@dataclass
-class _Line:
-    start: int
-    end: int
-    text: str
-
-    @property
-    def is_item(self) -> bool:
-        return bool(_ITEM.match(self.text))
-
-    @property
-    def is_page_number(self) -> bool:
-        return bool(_PAGE_NUMBER.match(self.text))
+def _ints(values, n: int) -> np.ndarray:
+    return np.fromiter(values, dtype=np.int64, count=n)
 
 
-def _lines(text: str) -> list[_Line | None]:
-    """Non-blank lines with their stripped offsets; ``None`` marks a blank line (a block break)."""
-    out: list[_Line | None] = []
-    for m in _LINE.finditer(text):
-        if m.start() == m.end():
-            break
-        raw = m.group(0)
-        body = raw.rstrip("\r\n\f\u2028\u2029")
-        stripped = body.strip()
-        if not stripped:
-            out.append(None)
-            continue
-        lead = len(body) - len(body.lstrip())
-        start = m.start() + lead
-        out.append(_Line(start, start + len(stripped), stripped))
-        if raw.endswith("\f"):
-            out.append(None)
-    return out
+def _codes(chars) -> np.ndarray:
+    return np.array(list(map(ord, chars)), dtype=np.int64)
 
 
-def _looks_like_heading(line: _Line, width: int) -> bool:
-    words = line.text.split()
-    return (len(words) <= _HEADING_MAX_WORDS and not _TERMINAL.search(line.text) and not line.is_item
-            and (line.text[0].isupper() or line.text[0].isdigit()) and len(line.text) < max(0.7 * width, 20))
+def _where(test, codes: np.ndarray) -> np.ndarray:
+    """Which code points pass a str test such as str.isupper, testing each distinct one once."""
+    distinct = np.unique(codes).tolist()
+    return np.isin(codes, [c for c in distinct if test(chr(c))])
 
 
-def _breaks_after(line: _Line, nxt: _Line, width: int) -> bool:
-    if nxt.is_item or nxt.is_page_number or line.is_page_number:
-        return True
-    if width > _WRAP_LIMIT:
-        return True
-    if _TERMINAL.search(line.text):
-        return len(line.text) < 0.8 * width
-    return _looks_like_heading(line, width) and nxt.text[0].isupper()
+def _lines(text: str):
+    """The non-blank lines: (stripped texts, start and end offsets into ``text``, starts-a-block flags).
+
+    Blank lines and form feeds separate blocks.
+    """
+    raws = text.splitlines(True) if _OTHER_BREAKS.search(text) is None else _LINE.findall(text)[:-1]
+    n = len(raws)
+    stripped = list(map(str.strip, raws))
+    raw_len = _ints(map(len, raws), n)
+    length = _ints(map(len, stripped), n)
+    # Where each line's text starts: the end of the raw line less the length of its left-stripped form.
+    start = np.cumsum(raw_len) - _ints(map(len, map(str.lstrip, raws)), n)
+    form_feed = (_codes(map(itemgetter(-1), raws)) == 12) if "\f" in text else np.zeros(n, dtype=bool)
+    kept = length > 0
+    after_break = np.ones(n, dtype=bool)
+    after_break[1:] = ~kept[:-1] | form_feed[:-1]
+    return (list(compress(stripped, kept.tolist())), start[kept], start[kept] + length[kept], length[kept],
+            after_break[kept])
 
 
-def segment(text: str) -> list[Segment]:
-    """Every non-blank stretch of ``text`` as a segment of kind paragraph, heading or page_number, in order."""
-    blocks: list[list[_Line]] = [[]]
-    for line in _lines(text):
-        if line is None:
-            if blocks[-1]:
-                blocks.append([])
-        else:
-            blocks[-1].append(line)
-    runs: list[list[_Line]] = []
-    for block in blocks:
-        if not block:
-            continue
-        width = max(len(line.text) for line in block)
-        run = [block[0]]
-        for line, nxt in zip(block, block[1:]):
-            if _breaks_after(line, nxt, width):
-                runs.append(run)
-                run = []
-            run.append(nxt)
-        runs.append(run)
-
-    segments = []
-    for i, run in enumerate(runs):
-        start, end = run[0].start, run[-1].end
-        joined = " ".join(text[start:end].split())
-        if len(run) == 1 and run[0].is_page_number:
-            kind = PAGE_NUMBER
-        elif (len(run) == 1 and i < len(runs) - 1 and not _TERMINAL.search(joined) and not run[0].is_item
-              and len(joined.split()) <= _HEADING_MAX_WORDS):
-            kind = HEADING
-        else:
-            kind = PARAGRAPH
-        segments.append(Segment(joined, start, end, kind))
-    return segments
+def _flags(pattern: re.Pattern, joined: str, positions: np.ndarray, at_end: bool = False) -> np.ndarray:
+    """Which lines ``pattern`` matches, from the match starts (or ends) at the lines' starts (or ends)."""
+    found = np.zeros(len(positions), dtype=bool)
+    hits = list(map(re.Match.end if at_end else re.Match.start, pattern.finditer(joined)))
+    if hits:
+        found[np.searchsorted(positions, hits)] = True
+    return found
 
 
-def split_paragraphs(text: str) -> list[Paragraph]:
-    """The paragraphs of ``text`` to tag, numbered from 0, with offsets into ``text``."""
-    paras = [s for s in segment(text) if s.kind == PARAGRAPH]
-    return [Paragraph(i, s.text, s.start, s.end) for i, s in enumerate(paras)]
+def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_chunk: bool):
+    """For a chunk of whole blocks: the first and last line of each segment and its kind."""
+    m = len(lines)
+    joined = "\n".join(lines)
+    line_start = np.cumsum(length + 1) - (length + 1)
+    item = _flags(_ITEM, joined, line_start)
+    page = _flags(_PAGE_NUMBER, joined, line_start)
+    terminal = _flags(_TERMINAL, joined, line_start + length, at_end=True)
+    first_chars = _codes(map(itemgetter(0), lines))
+    upper = _where(str.isupper, first_chars)
+    capital = upper | _where(str.isdigit, first_chars)
+    # Thirteen words need at least 25 characters, so only longer lines are counted.
+    few_words = np.ones(m, dtype=bool)
+    count_them = np.flatnonzero((length >= 2 * _HEADING_MAX_WORDS + 1) & ~terminal & ~item)
+    few_words[count_them] = [len(lines[i].split(None, _HEADING_MAX_WORDS)) <= _HEADING_MAX_WORDS
+                             for i in count_them.tolist()]
+
+    block_first = np.flatnonzero(new_block)
+    width = np.maximum.reduceat(length, block_first)[np.cumsum(new_block) - 1]
+    # Whether the text breaks between line i and line i + 1.
+    this, nxt = slice(None, -1), slice(1, None)
+    forced = item[nxt] | page[nxt] | page[this] | (width[this] > _WRAP_LIMIT) | new_block[nxt]
+    sentence_ends_short_line = length[this] < 0.8 * width[this]
+    heading_then_capital = (capital[this] & (length[this] < np.maximum(0.7 * width[this], 20)) & ~item[this]
+                            & few_words[this] & upper[nxt])
+    breaks = forced | np.where(terminal[this], sentence_ends_short_line, heading_then_capital)
+
+    first = np.concatenate(([0], np.flatnonzero(breaks) + 1))
+    last = np.concatenate((first[1:] - 1, [m - 1]))
+    one_line = first == last
+    single = first[one_line]
+    kind = np.zeros(len(first), dtype=np.int8)  # 0 paragraph, 1 heading, 2 page number
+    heading = ~terminal[single] & ~item[single] & few_words[single]
+    if last_chunk and one_line[-1]:
+        heading[-1] = False  # the text's last segment is never a heading
+    kind[one_line] = np.where(page[single], 2, np.where(heading, 1, 0))
+    return first, last, kind
+
+
+_KINDS = (PARAGRAPH, HEADING, PAGE_NUMBER)
+
+
+def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
+    """(start, end, kind, its one line or None) for each segment in order; PayloadTooLarge over the limit."""
+    lines, start, end, length, new_block = _lines(text)
+    if not lines:
+        return
+    block_first = np.flatnonzero(new_block)
+    start, end = start.tolist(), end.tolist()
+    count, lo = 0, 0
+    while lo < len(lines):
+        after = np.searchsorted(block_first, lo + _CHUNK_LINES)
+        hi = int(block_first[after]) if after < len(block_first) else len(lines)
+        first, last, kind = _decide(lines[lo:hi], length[lo:hi], new_block[lo:hi], hi == len(lines))
+        is_paragraph = kind == 0
+        count += int(is_paragraph.sum())
+        if max_paragraphs is not None and count > max_paragraphs:
+            raise PayloadTooLarge(f"the text has more than {max_paragraphs} paragraphs")
+        if paragraphs_only:
+            first, last, kind = first[is_paragraph], last[is_paragraph], kind[is_paragraph]
+        for a, b, k in zip((first + lo).tolist(), (last + lo).tolist(), kind.tolist()):
+            yield start[a], end[b], _KINDS[k], lines[a] if a == b else None
+        lo = hi
+
+
+def _collapse(text: str, start: int, end: int, line: str | None) -> str:
+    return " ".join((line if line is not None else text[start:end]).split())
+
+
+def segment(text: str, max_paragraphs: int | None = None) -> list[Segment]:
+    """Every non-blank stretch of ``text`` as a segment of kind paragraph, heading or page_number, in order.
+
+    With ``max_paragraphs``, a text with more paragraphs than that raises PayloadTooLarge (the message names
+    the limit) as soon as the count is exceeded.
+    """
+    return [Segment(_collapse(text, start, end, line), start, end, kind)
+            for start, end, kind, line in _segments(text, max_paragraphs, paragraphs_only=False)]
+
+
+def split_paragraphs(text: str, max_paragraphs: int | None = None) -> list[Paragraph]:
+    """The paragraphs of ``text`` to tag, numbered from 0, with offsets into ``text``.
+
+    With ``max_paragraphs``, a text with more paragraphs than that raises PayloadTooLarge (the message names
+    the limit) as soon as the count is exceeded, before the rest of the text is split.
+    """
+    return [Paragraph(i, _collapse(text, start, end, line), start, end)
+            for i, (start, end, _, line) in enumerate(_segments(text, max_paragraphs, paragraphs_only=True))]

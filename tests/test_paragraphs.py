@@ -79,3 +79,95 @@ def test_offsets_map_back_and_are_ordered(text):
         assert s.text == " ".join(text[s.start:s.end].split())
         assert s.text and s.text == s.text.strip()
         last_end = s.end
+
+
+# -- cost and limits: POST /tag is open, so a hostile text must stay cheap ------------------------------------
+
+import contextlib
+import sys
+from unittest import mock
+
+import pytest
+
+from classifier import paragraphs
+from classifier.errors import PayloadTooLarge
+
+
+def _python_calls(fn, *args, **kwargs) -> int:
+    """How many Python-level function calls ``fn`` makes (C functions and methods are not counted)."""
+    with pytest.raises(PayloadTooLarge) if kwargs.get("max_paragraphs") else contextlib.nullcontext():
+        fn(*args, **kwargs)  # first-call set-up inside numpy and re is not the splitter's work
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        calls += event == "call"
+
+    sys.setprofile(count)
+    try:
+        fn(*args, **kwargs)
+    except PayloadTooLarge:
+        pass
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+@pytest.mark.parametrize("unit", ["a\n", "A\n", "1\n", "a.\n", "a\n\n", "A\r\n", "x\f", "- a\n", "A.\n\n"])
+def test_no_python_work_per_line_on_a_flood_of_one_letter_lines(unit):
+    # 690,000 such lines (a 2 MB body) took 1.5-3.5 s of CPU when every line went through Python code. Now
+    # Python code runs per paragraph built (and per chunk of lines), never per line.
+    text = unit * 20_000
+    assert _python_calls(split_paragraphs, text) < 1000 + 3 * len(split_paragraphs(text))
+    if len(split_paragraphs(text)) > 100:
+        assert _python_calls(split_paragraphs, text, max_paragraphs=100) < 200
+
+
+def test_max_paragraphs_raises_payload_too_large_naming_the_limit():
+    text = "One.\n\nTwo.\n\nThree.\n\nFour."
+    assert len(split_paragraphs(text, max_paragraphs=4)) == 4
+    with pytest.raises(PayloadTooLarge, match="more than 3 paragraphs"):
+        split_paragraphs(text, max_paragraphs=3)
+    with pytest.raises(PayloadTooLarge):
+        segment(text, max_paragraphs=3)
+
+
+def test_headings_and_page_numbers_do_not_count_toward_the_limit():
+    text = "Our response\n\nWe support pooled budgets.\n\nPage 2 of 9\n\n- 3 -\n\nWe oppose cuts."
+    assert [p.text for p in split_paragraphs(text, max_paragraphs=2)] == ["We support pooled budgets.",
+                                                                         "We oppose cuts."]
+
+
+def test_the_limit_stops_the_work_at_the_first_chunk_over_it():
+    decided = []
+    real = paragraphs._decide
+
+    def spy(lines, *args):
+        decided.append(len(lines))
+        return real(lines, *args)
+
+    with mock.patch.object(paragraphs, "_decide", spy), pytest.raises(PayloadTooLarge):
+        split_paragraphs("A paragraph.\n\n" * 50_000, max_paragraphs=500)
+    assert decided == [paragraphs._CHUNK_LINES]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_alphabet, max_size=300).map("".join), st.sampled_from([1, 2, 3]))
+def test_chunk_boundaries_change_nothing(text, chunk):
+    with mock.patch.object(paragraphs, "_CHUNK_LINES", chunk):
+        small = segment(text)
+    assert small == segment(text)
+
+
+_other_breaks = st.sampled_from(["a", "B.", " ", "\n", "\x0b", "\x1c", "\x85", "\u2028", "\u2029", "\r", "\f", "- "])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_other_breaks, max_size=60).map("".join))
+def test_both_ways_of_cutting_lines_agree(text):
+    # str.splitlines (fast) is used only when the text has none of the breaks it knows and _LINE does not.
+    with mock.patch.object(paragraphs, "_OTHER_BREAKS", re.compile("")):  # always take the regex cutter
+        by_regex = segment(text)
+    assert by_regex == segment(text)
+    for s in by_regex:
+        assert s.text == " ".join(text[s.start:s.end].split())
