@@ -19,6 +19,7 @@ import Stemmer
 from .embeddings import Embedder
 from .errors import InvalidInput
 from .index import IndexMeta, VectorIndex
+from .sentences import split_sentences
 from .store import Filters, Statement, Store, date_bounds
 
 MODES = ("hybrid", "semantic", "keyword")
@@ -26,7 +27,6 @@ MODES = ("hybrid", "semantic", "keyword")
 # "Search"): k=10 with keyword weighted 1.5 was best overall and on each half of the queries within noise.
 RRF_K = 10
 HYBRID_WEIGHTS = (1.0, 1.5)
-_SENTENCE = re.compile(r"[^.!?;]+(?:[.!?;]+[\"'\u201d\u2019)]*|$)")
 _WORD = re.compile(r"\w\w+")
 _STEMMER = Stemmer.Stemmer("english")
 
@@ -66,18 +66,18 @@ def _tokens(texts: list[str]) -> list[list[str]]:
 
 
 def best_sentence(text: str, query: str) -> Highlight:
-    """The sentence of ``text`` sharing most (stemmed) words with the query; the first one on a tie."""
+    """The sentence of ``text`` sharing most (stemmed) words with the query; the first one on a tie.
+
+    Sentences come from ``sentences.split_sentences``, so a decimal point, an abbreviation or an initial
+    never cuts a quoted sentence short.
+    """
     q = set(_STEMMER.stemWords([w.lower() for w in _WORD.findall(query)]))
     best, best_score = None, -1
-    for m in _SENTENCE.finditer(text):
-        sentence = m.group(0)
-        if not sentence.strip():
-            continue
-        words = set(_STEMMER.stemWords([w.lower() for w in _WORD.findall(sentence)]))
+    for sentence in split_sentences(text):
+        words = set(_STEMMER.stemWords([w.lower() for w in _WORD.findall(sentence.text)]))
         score = len(words & q)
         if score > best_score:
-            lead = len(sentence) - len(sentence.lstrip())
-            best, best_score = (m.start() + lead, m.start() + len(sentence.rstrip())), score
+            best, best_score = (sentence.start, sentence.end), score
     if best is None:
         best = (0, len(text))
     return Highlight(best[0], best[1], text[best[0]:best[1]])

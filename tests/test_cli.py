@@ -104,6 +104,15 @@ def test_ingest_title_and_partial_date_apply_to_a_text_file(run, trained, tmp_pa
     assert json.loads(run("search", "staff pay", "--since", "2022-07", "--json").output)["results"] == []
 
 
+def test_search_quotes_a_whole_sentence_with_a_decimal_in_it(run, tmp_path):
+    src = tmp_path / "money.jsonl"
+    src.write_text(json.dumps({"text": "Councils were promised a total of £6.2 billion for care. The gap remains.",
+                               "organisation": "Wexcombe"}) + "\n")
+    run("ingest", str(src))
+    out = run("search", "councils promised total", "--mode", "keyword")
+    assert "\u201cCouncils were promised a total of £6.2 billion for care.\u201d" in out.output
+
+
 def test_train_if_missing_does_nothing_when_a_model_is_active(run, trained):
     out = run("train", "--if-missing")
     assert out.exit_code == 0 and "not retraining" in out.output
