@@ -5,7 +5,10 @@ Every ``JoinedupError`` becomes a one-line message on stderr and exit status 1; 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +26,13 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # Whoever reads our output has gone (`joinedup themes | head`): stop quietly, with the status a
+            # process killed by SIGPIPE has. Point stdout at /dev/null first so that the interpreter's last
+            # flush of it does not fail again on the way out.
+            with contextlib.suppress(OSError, ValueError):  # stdout may be no file at all (a test runner's)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(128 + signal.SIGPIPE)
         except JoinedupError as exc:
             click.echo(f"joinedup: error: {exc.message}", err=True)
             sys.exit(1)

@@ -127,8 +127,9 @@ def roll_up(paragraphs) -> tuple[DocumentTheme, ...]:
 def tag_jsonl(scorer: ThemeScorer, lines, batch_size: int = 1024):
     """Tag JSON lines ``{"id"?, "text"}`` in batches; yield one output JSON line per input line.
 
-    Each text is one paragraph (no splitting). A line without an id gets its line number. A bad line stops
-    the run with an error naming the line, before any later line is read.
+    Each output line is ``{"id", "model", "themes", "scores"}``, ``model`` naming the model version that
+    scored it. Each text is one paragraph (no splitting). A line without an id gets its line number. A bad
+    line stops the run with an error naming the line, before any later line is read.
     """
     import json
 
@@ -138,7 +139,7 @@ def tag_jsonl(scorer: ThemeScorer, lines, batch_size: int = 1024):
         texts = [t for _, t in batch]
         proba = scorer.score(texts, scorer.embedder.embed(texts))
         for (ident, _), row in zip(batch, proba):
-            yield json.dumps({"id": ident, "themes": [t.id for t in scorer.themes_for(row)],
+            yield json.dumps({"id": ident, "model": scorer.version, "themes": [t.id for t in scorer.themes_for(row)],
                               "scores": {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)}},
                              ensure_ascii=False)
 

@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -33,13 +36,14 @@ def test_tag_table_and_json(run, trained):
     assert [p["text"] for p in body["paragraphs"]] == ["Staff pay and vacancies.", "Delayed discharge from beds."]
 
 
-def test_tag_jsonl_writes_one_line_per_input(run, tmp_path):
+def test_tag_jsonl_writes_one_line_per_input(run, trained, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a", "text": "staff pay\\n\\nand beds"}\n{"text": "records sharing"}\n')
     out = run("tag", "--jsonl", str(src))
     lines = [json.loads(l) for l in out.output.splitlines()]
     assert [l["id"] for l in lines] == ["a", 2]
-    assert all(set(l) == {"id", "themes", "scores"} and len(l["scores"]) == 4 for l in lines)
+    assert all(set(l) == {"id", "model", "themes", "scores"} and len(l["scores"]) == 4 for l in lines)
+    assert {l["model"] for l in lines} == {trained.registry.active_version()}
     for l in lines:
         ranked = [l["scores"][t] for t in l["themes"]]
         assert ranked == sorted(ranked, reverse=True)
@@ -111,6 +115,24 @@ def test_search_quotes_a_whole_sentence_with_a_decimal_in_it(run, tmp_path):
     run("ingest", str(src))
     out = run("search", "councils promised total", "--mode", "keyword")
     assert "\u201cCouncils were promised a total of £6.2 billion for care.\u201d" in out.output
+
+
+@pytest.mark.parametrize("args", [["themes"], ["tag", "--jsonl", "-"], ["models", "list"]])
+def test_a_closed_pipe_ends_any_command_quietly(trained, args):
+    # `joinedup themes | head`: the reader goes away and the next write fails with EPIPE. The read end is
+    # closed before the command starts, so its first write fails every time.
+    s = trained.settings
+    env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
+               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL="hashing:64")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-c", "from service.cli import main; main()", *args],
+                              input='{"text": "staff pay"}\n' * 3000, stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.stderr == "" and done.returncode == 141
 
 
 def test_train_if_missing_does_nothing_when_a_model_is_active(run, trained):
