@@ -32,6 +32,9 @@ class Settings:
     max_request_bytes: int = 2 * 1024 * 1024
     max_paragraphs: int = 500
     max_paragraph_chars: int = 20_000
+    # Requests per client to what anyone may call without the token (tagging, search, the page), counted per
+    # worker; e.g. "120/minute" or "120/minute;2000/hour". "0" or "off" turns it off. service/ratelimit.py.
+    rate_limit: str = "120/minute"
     seed: int = 13
     # A retrained model is activated only if its frozen-test micro-F1 is at most this much below the active one's.
     gate_margin: float = 0.01

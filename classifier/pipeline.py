@@ -133,15 +133,17 @@ class Pipeline:
         scores = [{t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)} for row in proba]
         return self.store.add(items, vectors, scores, scorer.model.thresholds, scorer.version)
 
-    def statements_from_document(self, doc: Document, where: str = "document") -> list[NewStatement]:
+    def statements_from_document(self, doc: Document, where: str = "document",
+                                 max_paragraphs: int | None = None) -> list[NewStatement]:
         """A document's paragraphs as statements carrying the document's metadata and offsets.
 
         Every way of storing a document comes through here, so this is where its metadata and each paragraph
         are checked against the text policy and the limits (``max_paragraph_chars``), before anything is
-        embedded; InvalidInput names ``where`` and the field.
+        embedded; InvalidInput names ``where`` and the field. With ``max_paragraphs`` (a request's cap), a
+        document with more paragraphs raises PayloadTooLarge as soon as the splitter passes it.
         """
         check_document(doc, where)
-        paragraphs = split_paragraphs(doc.text)
+        paragraphs = split_paragraphs(doc.text, max_paragraphs=max_paragraphs)
         for p in paragraphs:
             checked_field(p.text, where, f"paragraphs[{p.index}]", self.settings.max_paragraph_chars)
         return [NewStatement(p.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, p.index, p.start, p.end)

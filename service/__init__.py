@@ -31,11 +31,12 @@ def create_app(config: dict | None = None) -> Flask:
     pipe = Pipeline(settings, embedder=embedder)
     app.extensions["joinedup"] = pipe
 
-    from . import api, errors, metrics, security, web
+    from . import api, errors, metrics, ratelimit, security, web
 
     errors.init_app(app)
     metrics.init_app(app)
     security.init_app(app)
+    ratelimit.init_app(app, settings.rate_limit)
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
 

@@ -146,11 +146,10 @@ def tag():
     elif "text" in body:
         max_n, max_chars = _limits()
         text = check_text(body["text"], "text")
-        paragraphs = split_paragraphs(text)
+        # The splitter stops as soon as the count passes the limit, before any further work (a 413).
+        paragraphs = split_paragraphs(text, max_paragraphs=max_n)
         if not paragraphs:
             raise InvalidInput("the text has no paragraphs to tag (only headings or page numbers)")
-        if len(paragraphs) > max_n:
-            raise PayloadTooLarge(f"the text has {len(paragraphs)} paragraphs; the limit is {max_n}", {"limit": max_n})
         long = [p.index for p in paragraphs if len(p.text) > max_chars]
         if long:
             raise InvalidInput(f"paragraph {long[0]} is over {max_chars} characters", {"limit": max_chars})
@@ -251,11 +250,9 @@ def add_statements():
         doc_obj = body["document"]
         if not isinstance(doc_obj, dict):
             raise InvalidInput("'document' must be an object")
-        new = p.statements_from_document(document_from_record(doc_obj, "document"))
+        new = p.statements_from_document(document_from_record(doc_obj, "document"), max_paragraphs=max_n)
         if not new:
             raise InvalidInput("the document has no paragraphs to store")
-        if len(new) > max_n:
-            raise PayloadTooLarge(f"the document has {len(new)} paragraphs; the limit is {max_n}", {"limit": max_n})
     else:
         raise InvalidInput("give 'statements' (a list) or 'document' (an object)")
     result = p.add_statements(new)

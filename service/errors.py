@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from classifier.errors import JoinedupError
 
@@ -50,6 +50,13 @@ def init_app(app: Flask) -> None:
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    @app.errorhandler(TooManyRequests)
+    def _rate_limited(exc: TooManyRequests):
+        # Raised by the rate limit (service/ratelimit.py), whose after_request hook adds Retry-After.
+        return error_response(429, "rate_limited", f"too many requests from this client (limit {exc.description});"
+                              " retry after the Retry-After seconds, or send the API token",
+                              {"limit": exc.description})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
