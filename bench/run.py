@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from classifier.config import DEFAULT_EMBEDDING_MODEL, load_settings  # noqa: E402
-from classifier.dataset import load_labelled  # noqa: E402
-from classifier.embeddings import load_embedder, resolve_model_path  # noqa: E402
-from classifier.index import VectorIndex  # noqa: E402
+from classifier.model.dataset import load_labelled  # noqa: E402
+from classifier.model.embeddings import load_embedder, resolve_model_path  # noqa: E402
+from classifier.search.faiss_index import VectorIndex  # noqa: E402
 from classifier.pipeline import Pipeline  # noqa: E402
-from classifier.store import NewStatement  # noqa: E402
+from classifier.storage.sqlite import NewStatement  # noqa: E402
 
 RESULTS: list[dict] = []
 
@@ -46,7 +46,7 @@ def pct(values, q):
 
 
 def texts_from_training(n: int) -> list[str]:
-    from classifier.codebook import load_codebook
+    from classifier.model.codebook import load_codebook
 
     cb = load_codebook(ROOT / "training_data" / "themes.toml")
     texts = load_labelled(ROOT / "training_data" / "labelled", cb).texts + \
@@ -207,10 +207,10 @@ def _wait_healthy(base: str) -> None:
 
 
 def bench_retrain(settings, embedder):
-    from classifier.codebook import load_codebook
-    from classifier.embeddings import CachedEmbedder
-    from classifier.registry import Registry
-    from classifier.training import train
+    from classifier.model.codebook import load_codebook
+    from classifier.model.embeddings import CachedEmbedder
+    from classifier.model.registry import Registry
+    from classifier.model.training import train
 
     cb = load_codebook(ROOT / "training_data" / "themes.toml")
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,8 +238,8 @@ def bench_retrain(settings, embedder):
 
 def bench_backends(settings):
     """Train on the shipped corpus with each embedding backend: frozen-test F1 beside speed chooses the default."""
-    from classifier.training import train
-    from classifier.registry import Registry
+    from classifier.model.training import train
+    from classifier.model.registry import Registry
 
     pipe = Pipeline(settings)
     for backend in ("torch", "onnx", "onnx-int8"):

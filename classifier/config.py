@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
+from classifier.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

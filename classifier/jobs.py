@@ -1,6 +1,6 @@
 """Background jobs (training, re-tagging) run in their own process, one of a kind at a time.
 
-A request creates a job row and starts ``python -m classifier.cli run-job ID`` in a new session, so the job
+A request creates a job row and starts ``python -m service.commands run-job ID`` in a new session, so the job
 outlives the request and a worker restart; the job process records its progress and result in SQLite, where
 every worker can read it.
 """
@@ -11,9 +11,9 @@ import os
 import subprocess
 import sys
 
-from .config import settings_env
-from .errors import Conflict
-from .store import Store
+from classifier.config import settings_env
+from classifier.errors import Conflict
+from classifier.storage.sqlite import Store
 
 
 def _alive(pid: int | None) -> bool:
@@ -42,7 +42,7 @@ def start_job(store: Store, kind: str, params: dict, settings) -> dict:
             job_id, running = store.create_job(kind, params)
     if running is not None:
         raise Conflict(f"a {kind} job is already running (job {running})", {"job": {"id": running}})
-    proc = subprocess.Popen([sys.executable, "-m", "classifier.cli", "run-job", str(job_id)],
+    proc = subprocess.Popen([sys.executable, "-m", "service.commands", "run-job", str(job_id)],
                             env={**os.environ, **settings_env(settings)}, start_new_session=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store.update_job(job_id, pid=proc.pid)

@@ -13,16 +13,16 @@ from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .codebook import Codebook, load_codebook
-from .config import Settings
-from .embeddings import CachedEmbedder, Embedder, load_embedder
-from .errors import InvalidInput, JoinedupError, ModelError
-from .ingest import Document, check_document, checked_field, documents_from_path
-from .paragraphs import split_paragraphs
-from .registry import Registry
-from .search import SearchIndex
-from .store import AddResult, NewStatement, Store, check_int
-from .tagging import ThemeScorer
+from classifier.model.codebook import Codebook, load_codebook
+from classifier.config import Settings
+from classifier.model.embeddings import CachedEmbedder, Embedder, load_embedder
+from classifier.errors import InvalidInput, JoinedupError, ModelError
+from classifier.text.readers import Document, check_document, checked_field, documents_from_path
+from classifier.text.paragraphs import split_paragraphs
+from classifier.model.registry import Registry
+from classifier.search.engine import SearchIndex
+from classifier.storage.sqlite import AddResult, NewStatement, Store, check_int
+from classifier.tagging.scorer import ThemeScorer
 
 INGEST_BATCH = 64
 
@@ -191,7 +191,7 @@ class Pipeline:
     # -- labels, training, re-tagging --------------------------------------------------------------------------
     def add_labels(self, examples: list[dict], source: str) -> int:
         """Check and store labelled examples ``{"text", "themes", "statement_id"?}``; unknown themes are a 422."""
-        from .textpolicy import check_text
+        from classifier.text.policy import check_text
 
         rows = []
         unknown: list[str] = []
@@ -212,7 +212,7 @@ class Pipeline:
         return self.store.add_labels(rows)
 
     def stored_examples(self) -> list:
-        from .dataset import LabelledExample
+        from classifier.model.dataset import LabelledExample
 
         return [LabelledExample(r["text"], tuple(t for t in r["themes"] if t in self.codebook), r["source"])
                 for r in self.store.labels()]
@@ -223,7 +223,7 @@ class Pipeline:
 
         With ``select`` false the active model's parameters are reused rather than chosen again (much faster).
         """
-        from .training import train as run_training
+        from classifier.model.training import train as run_training
 
         s = self.settings
         result = run_training(self.codebook, self.cached_embedder, self.registry,

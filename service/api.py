@@ -8,11 +8,11 @@ from functools import wraps
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from classifier.errors import InvalidInput, MalformedRequest, PayloadTooLarge, Unauthorized
-from classifier.ingest import document_from_record
-from classifier.paragraphs import split_paragraphs
-from classifier.search import MODES
-from classifier.store import MAX_ID, Filters, NewStatement, check_int, parse_date
-from classifier.textpolicy import check_text
+from classifier.text.readers import document_from_record
+from classifier.text.paragraphs import split_paragraphs
+from classifier.search.engine import MODES
+from classifier.storage.sqlite import MAX_ID, Filters, NewStatement, check_int, parse_date
+from classifier.text.policy import check_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

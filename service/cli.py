@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from classifier.cli import cli
+from service.commands import cli
 from classifier.errors import ConfigError
 
 

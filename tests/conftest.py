@@ -19,12 +19,12 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from classifier.codebook import load_codebook  # noqa: E402
+from classifier.model.codebook import load_codebook  # noqa: E402
 from classifier.config import PROJECT_ROOT, load_settings  # noqa: E402
-from classifier.embeddings import HashingEmbedder  # noqa: E402
+from classifier.model.embeddings import HashingEmbedder  # noqa: E402
 from classifier.pipeline import Pipeline  # noqa: E402
-from classifier.registry import Registry  # noqa: E402
-from classifier.training import train  # noqa: E402
+from classifier.model.registry import Registry  # noqa: E402
+from classifier.model.training import train  # noqa: E402
 
 CODEBOOK = PROJECT_ROOT / "training_data" / "themes.toml"
 

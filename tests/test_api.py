@@ -272,7 +272,7 @@ def test_health_is_503_when_the_active_model_fails_its_checks(client, trained):
 
 
 def test_health_names_the_model_being_served_not_the_pointer(client, trained):
-    from classifier.training import train
+    from classifier.model.training import train
 
     served = client.get("/api/v1/health").get_json()["model"]["version"]
     s = trained.settings

@@ -6,7 +6,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from classifier.store import Filters
+from classifier.storage.sqlite import Filters
 from service.cli import cli
 
 

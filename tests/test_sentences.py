@@ -1,8 +1,8 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from classifier.search import best_sentence
-from classifier.sentences import split_sentences
+from classifier.search.engine import best_sentence
+from classifier.text.sentences import split_sentences
 
 
 @pytest.mark.parametrize("first,second", [

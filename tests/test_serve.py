@@ -4,7 +4,7 @@ import os
 import socket
 import subprocess
 
-from classifier.training import train
+from classifier.model.training import train
 from service.cli import is_loopback
 
 from tests.conftest import call as _call

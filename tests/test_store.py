@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from classifier.errors import InvalidInput, NotFound
-from classifier.store import Filters, NewStatement, Store, content_hash, parse_date
+from classifier.storage.sqlite import Filters, NewStatement, Store, content_hash, parse_date
 
 
 def _add(store, texts, org="Wexcombe County Council", date="2020-01-01", themes=None):
@@ -94,7 +94,7 @@ def test_organisations_lists_counts(tmp_path):
 
 
 def test_integers_outside_sqlite_range_are_refused_before_the_bind(tmp_path):
-    from classifier.store import MAX_ID, check_int
+    from classifier.storage.sqlite import MAX_ID, check_int
 
     store = Store(tmp_path / "s.sqlite")
     for bad in (10 ** 29, MAX_ID + 1, 0, -3, True, 1.0, "1"):

@@ -3,7 +3,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from classifier.tagger import ThemeTagger, best_threshold
+from classifier.model.tagger import ThemeTagger, best_threshold
 
 
 def _data(n=200, d=8, k=3, seed=0):

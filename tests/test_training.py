@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from classifier.errors import DataError
-from classifier.registry import Registry
-from classifier.training import train
+from classifier.model.registry import Registry
+from classifier.model.training import train
 from tests.conftest import write_jsonl
 
 
@@ -76,7 +76,7 @@ def test_reuse_params_without_an_active_model_selects(settings, codebook, fake_e
 
 def test_cross_fitted_predictions_never_use_a_rows_own_label():
     """A held fold's predictions depend on the other folds' labels only: relabelling the fold changes nothing."""
-    from classifier.training import _cross_fitted_predictions
+    from classifier.model.training import _cross_fitted_predictions
 
     rng = np.random.default_rng(0)
     Y = (rng.random((200, 3)) < 0.3).astype(int)

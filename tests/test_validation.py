@@ -5,7 +5,7 @@ import json
 import pytest
 
 from classifier.errors import InvalidInput
-from classifier.ingest import Document, document_from_record
+from classifier.text.readers import Document, document_from_record
 
 
 @pytest.mark.parametrize("record,field", [

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .codebook import Codebook
-from .errors import DataError
+from classifier.model.codebook import Codebook
+from classifier.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from .embeddings import Embedder
-from .errors import InvalidInput
-from .index import IndexMeta, VectorIndex
-from .sentences import split_sentences
-from .store import Filters, Statement, Store, date_bounds
+from classifier.model.embeddings import Embedder
+from classifier.errors import InvalidInput
+from classifier.search.faiss_index import IndexMeta, VectorIndex
+from classifier.text.sentences import split_sentences
+from classifier.storage.sqlite import Filters, Statement, Store, date_bounds
 
 MODES = ("hybrid", "semantic", "keyword")
 # Fusion constant and weights (dense, keyword), chosen by a sweep on training_data/search_eval.jsonl (README,

@@ -17,14 +17,14 @@ import numpy as np
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from .codebook import Codebook
-from .dataset import load_labelled
-from .embeddings import Embedder
-from .errors import DataError, JoinedupError
-from .evaluation import EvaluationReport, evaluate
-from .features import fit_model
-from .tagger import best_thresholds
-from .registry import Registry, new_version, utc_now
+from classifier.model.codebook import Codebook
+from classifier.model.dataset import load_labelled
+from classifier.model.embeddings import Embedder
+from classifier.errors import DataError, JoinedupError
+from classifier.model.evaluation import EvaluationReport, evaluate
+from classifier.model.features import fit_model
+from classifier.model.tagger import best_thresholds
+from classifier.model.registry import Registry, new_version, utc_now
 
 # Candidates compared by cross-validation; the best micro-F1 wins (ties: the first listed). "embedding" is
 # logistic regression on the sentence embeddings alone; "blended" averages it with a TF-IDF regression on word

@@ -16,7 +16,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from .errors import ConfigError
+from classifier.errors import ConfigError
 
 
 class Embedder(Protocol):

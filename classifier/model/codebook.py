@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DataError, InvalidInput
+from classifier.errors import DataError, InvalidInput
 
 THEME_ID = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 

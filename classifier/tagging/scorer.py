@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .codebook import Codebook
-from .embeddings import Embedder
-from .paragraphs import Paragraph, split_paragraphs
-from .registry import LoadedModel
+from classifier.model.codebook import Codebook
+from classifier.model.embeddings import Embedder
+from classifier.text.paragraphs import Paragraph, split_paragraphs
+from classifier.model.registry import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def tag_jsonl(scorer: ThemeScorer, lines, batch_size: int = 1024):
     """
     import json
 
-    from .errors import InvalidInput
+    from classifier.errors import InvalidInput
 
     def flush(batch):
         texts = [t for _, t in batch]

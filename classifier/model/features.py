@@ -13,7 +13,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .tagger import ThemeTagger
+from classifier.model.tagger import ThemeTagger
 
 
 def make_vectorizer() -> TfidfVectorizer:

@@ -13,10 +13,10 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import DataError
-from .ingest import documents_from_path
-from .search import MODES, SearchIndex
-from .store import Filters
+from classifier.errors import DataError
+from classifier.text.readers import documents_from_path
+from classifier.search.engine import MODES, SearchIndex
+from classifier.storage.sqlite import Filters
 
 K = 10
 
@@ -80,7 +80,7 @@ def score_modes(index: SearchIndex, url_of: dict, judged: list[Judged], weights=
 
 def load_corpus_index(pipe, corpus: Path, workdir: Path):
     """A temporary store + index holding ``corpus``, embedded through the pipeline's cache."""
-    from .pipeline import Pipeline
+    from classifier.pipeline import Pipeline
 
     temp = Pipeline(replace(pipe.settings, data_dir=workdir), embedder=pipe.cached_embedder)
     temp.ingest_documents(documents_from_path(corpus))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import InvalidInput
+from classifier.errors import InvalidInput
 
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 

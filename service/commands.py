@@ -14,10 +14,10 @@ from pathlib import Path
 
 import click
 
-from .config import load_settings
-from .errors import DataError, InvalidInput, JoinedupError
-from .evaluation import format_report
-from .pipeline import Pipeline
+from classifier.config import load_settings
+from classifier.errors import DataError, InvalidInput, JoinedupError
+from classifier.model.evaluation import format_report
+from classifier.pipeline import Pipeline
 
 
 class _Group(click.Group):
@@ -137,8 +137,8 @@ def format_training(result) -> str:
 @click.pass_obj
 def evaluate(pipe: Pipeline, data, version):
     """Score a model on a labelled JSONL file."""
-    from .dataset import load_labelled
-    from .evaluation import evaluate as score
+    from classifier.model.dataset import load_labelled
+    from classifier.model.evaluation import evaluate as score
 
     scorer = pipe.scorer(version)
     labelled = load_labelled(data or pipe.settings.training_data_dir / "test.jsonl", pipe.codebook)
@@ -171,7 +171,7 @@ def tag(pipe: Pipeline, source, as_json, jsonl, batch_size):
     """Tag the paragraphs of a text file (or stdin, '-')."""
     scorer = pipe.scorer()
     if jsonl is not None:
-        from .tagging import tag_jsonl
+        from classifier.tagging.scorer import tag_jsonl
 
         stream = sys.stdin if str(jsonl) == "-" else open(jsonl, encoding="utf-8-sig")
         with stream:
@@ -204,7 +204,7 @@ def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empt
     --organisation, --date, --title and --url override what a .txt, .md, .html, .pdf or .docx file says about
     itself; in .jsonl and .csv files they fill only the fields a record leaves empty.
     """
-    from .store import parse_date
+    from classifier.storage.sqlite import parse_date
 
     if if_empty and pipe.store.count():
         click.echo(f"{pipe.store.count()} statements already stored; not ingesting")
@@ -243,7 +243,7 @@ def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empt
 @click.pass_obj
 def search(pipe: Pipeline, query, k, themes, organisations, since, until, mode, as_json):
     """Search stored statements."""
-    from .store import Filters, parse_date
+    from classifier.storage.sqlite import Filters, parse_date
 
     filters = Filters(tuple(pipe.codebook.validate(list(themes))), tuple(organisations),
                       parse_date(since, "--since"), parse_date(until, "--until"))
@@ -281,7 +281,7 @@ def reindex(pipe: Pipeline, reembed):
 @click.pass_obj
 def evaluate_search(pipe: Pipeline, data, corpus):
     """nDCG@10 and recall@10 of keyword, semantic and hybrid search on judged queries."""
-    from .search_eval import evaluate_search as run, format_table
+    from classifier.search.evaluation import evaluate_search as run, format_table
 
     s = pipe.settings
     results = run(pipe, data or s.training_data_dir / "search_eval.jsonl",
@@ -294,7 +294,7 @@ def evaluate_search(pipe: Pipeline, data, corpus):
 @click.pass_obj
 def run_job_command(pipe: Pipeline, job_id):
     """Run a queued background job (started by the API)."""
-    from .jobs import run_job
+    from classifier.jobs import run_job
 
     run_job(pipe, job_id)
 

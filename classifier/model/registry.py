@@ -21,9 +21,9 @@ from pathlib import Path
 
 import joblib
 
-from .errors import ModelError, NotFound
+from classifier.errors import ModelError, NotFound
 
-# 2: the saved object is a classifier.features.ThemeModel (tagger plus TF-IDF vocabulary).
+# 2: the saved object is a classifier.model.features.ThemeModel (tagger plus TF-IDF vocabulary).
 # 3: a ThemeModel may also hold a character n-gram vocabulary. Format 2 models still load (the new fields
 #    default to "absent"), so rolling back to one keeps working; older code refuses format 3.
 FORMAT_VERSION = 3
@@ -80,7 +80,7 @@ class LoadedModel:
     """A verified model: the fitted ThemeModel plus its manifest. ``themes`` is the tagger's column order."""
 
     version: str
-    theme_model: object  # a fitted classifier.features.ThemeModel
+    theme_model: object  # a fitted classifier.model.features.ThemeModel
     manifest: dict
 
     @property

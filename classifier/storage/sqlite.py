@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidInput, NotFound
+from classifier.errors import InvalidInput, NotFound
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS statements (

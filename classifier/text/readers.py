@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import ConfigError, DataError, InvalidInput, JoinedupError
-from .store import parse_date
-from .textpolicy import check_text
+from classifier.errors import ConfigError, DataError, InvalidInput, JoinedupError
+from classifier.storage.sqlite import parse_date
+from classifier.text.policy import check_text
 
 FIELDS = ("organisation", "date", "title", "url")
 # Organisation, title and url are names and links: a longer value is a payload, not metadata.

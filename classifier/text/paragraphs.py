@@ -20,7 +20,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from .errors import PayloadTooLarge
+from classifier.errors import PayloadTooLarge
 
 PARAGRAPH, HEADING, PAGE_NUMBER = "paragraph", "heading", "page_number"
 
