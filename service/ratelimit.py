@@ -34,7 +34,7 @@ def init_app(app: Flask, rate_limit: str) -> Limiter | None:
     except ValueError as exc:
         raise ConfigError(f"JOINEDUP_RATE_LIMIT must look like '120/minute' or '0' (off), got {rate_limit!r}") from exc
 
-    from .api import has_valid_token
+    from .api.common import has_valid_token
 
     # One budget per client across every endpoint (application limits), not one per endpoint.
     limiter = Limiter(get_remote_address, app=app, application_limits=[rate_limit], storage_uri="memory://",
