@@ -13,7 +13,7 @@ import sys
 
 from classifier.config import settings_env
 from classifier.errors import Conflict
-from classifier.storage.sqlite import Store
+from classifier.storage.sqlite import SQLiteStore
 
 
 def _alive(pid: int | None) -> bool:
@@ -32,7 +32,7 @@ def _alive(pid: int | None) -> bool:
         return True
 
 
-def start_job(store: Store, kind: str, params: dict, settings) -> dict:
+def start_job(store: SQLiteStore, kind: str, params: dict, settings) -> dict:
     """Create and launch a job with the caller's settings; raise Conflict naming a job of this kind still running."""
     job_id, running = store.create_job(kind, params)
     if running is not None:

@@ -21,7 +21,8 @@ from classifier.text.readers import Document, check_document, checked_field, doc
 from classifier.text.paragraphs import split_paragraphs
 from classifier.model.registry import Registry
 from classifier.search.engine import SearchIndex
-from classifier.storage.sqlite import AddResult, NewStatement, Store, check_int
+from classifier.storage.records import AddResult, NewStatement, check_int
+from classifier.storage.sqlite import SQLiteStore
 from classifier.tagging.scorer import ThemeScorer
 
 INGEST_BATCH = 64
@@ -90,8 +91,8 @@ class Pipeline:
 
     # -- the statement store and search ----------------------------------------------------------------------
     @cached_property
-    def store(self) -> Store:
-        return Store(self.settings.db_path)
+    def store(self) -> SQLiteStore:
+        return SQLiteStore(self.settings.db_path)
 
     @cached_property
     def search_index(self) -> SearchIndex:

@@ -204,7 +204,7 @@ def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empt
     --organisation, --date, --title and --url override what a .txt, .md, .html, .pdf or .docx file says about
     itself; in .jsonl and .csv files they fill only the fields a record leaves empty.
     """
-    from classifier.storage.sqlite import parse_date
+    from classifier.text.dates import parse_date
 
     if if_empty and pipe.store.count():
         click.echo(f"{pipe.store.count()} statements already stored; not ingesting")
@@ -243,7 +243,8 @@ def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empt
 @click.pass_obj
 def search(pipe: Pipeline, query, k, themes, organisations, since, until, mode, as_json):
     """Search stored statements."""
-    from classifier.storage.sqlite import Filters, parse_date
+    from classifier.storage.records import Filters
+    from classifier.text.dates import parse_date
 
     filters = Filters(tuple(pipe.codebook.validate(list(themes))), tuple(organisations),
                       parse_date(since, "--since"), parse_date(until, "--until"))

@@ -7,7 +7,17 @@ import json
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
-from classifier.errors import JoinedupError
+from classifier import errors as core
+
+# The one place core errors become HTTP statuses. Looked up along the class's MRO, so a subclass added to
+# classifier/errors.py gets its parent's status until it is given one here.
+STATUS = {core.InvalidInput: 422, core.MalformedRequest: 400, core.PayloadTooLarge: 413, core.NotFound: 404,
+          core.Conflict: 409, core.Unauthorized: 401, core.ModelError: 503, core.DataError: 422,
+          core.ConfigError: 500, core.JoinedupError: 500}
+
+
+def status_of(exc: core.JoinedupError) -> int:
+    return next(STATUS[k] for k in type(exc).__mro__ if k in STATUS)
 
 
 def error_response(status: int, code: str, message: str, details=None):
@@ -40,9 +50,9 @@ def write_gunicorn_error(sock, status_int: int, reason: str, mesg: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(JoinedupError)
-    def _joinedup(exc: JoinedupError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+    @app.errorhandler(core.JoinedupError)
+    def _joinedup(exc: core.JoinedupError):
+        return error_response(status_of(exc), exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

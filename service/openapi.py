@@ -222,7 +222,7 @@ ERROR_EXAMPLES = {
 TAGS = [
     {"name": "tagging", "description": "Tag text with the codebook's themes."},
     {"name": "search", "description": "Search stored statements and list who made them."},
-    {"name": "statements", "description": "Store and remove statements."},
+    {"name": "statements", "description": "SQLiteStore and remove statements."},
     {"name": "labels", "description": "Labelled examples for retraining, and the review queue that asks for them."},
     {"name": "models", "description": "Model versions, retraining and background jobs."},
     {"name": "service", "description": "Health, metrics and this document."},

@@ -17,11 +17,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import FAKE_EMBEDDER
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Server, CLI and job processes started by the tests load the fake embedder from tests/fakes.py.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                       os.environ.get("PYTHONPATH")]))
 
 from classifier.model.codebook import load_codebook  # noqa: E402
 from classifier.config import PROJECT_ROOT, load_settings  # noqa: E402
-from classifier.model.embeddings import HashingEmbedder  # noqa: E402
+from tests.fakes import HashingEmbedder  # noqa: E402
 from classifier.pipeline import Pipeline  # noqa: E402
 from classifier.model.registry import Registry  # noqa: E402
 from classifier.model.training import train  # noqa: E402
@@ -92,7 +97,7 @@ def _fixture_training_data(root: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path):
     return load_settings(environ={}, data_dir=tmp_path / "data", models_dir=tmp_path / "models",
-                         training_data_dir=_fixture_training_data(tmp_path), embedding_model="hashing:64")
+                         training_data_dir=_fixture_training_data(tmp_path), embedding_model=FAKE_EMBEDDER)
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +105,7 @@ def _trained_models(tmp_path_factory) -> Path:
     """Train once per session on the fixture data; tests get their own copy of the folder."""
     root = tmp_path_factory.mktemp("trained")
     s = load_settings(environ={}, data_dir=root / "data", models_dir=root / "models",
-                      training_data_dir=_fixture_training_data(root), embedding_model="hashing:64")
+                      training_data_dir=_fixture_training_data(root), embedding_model=FAKE_EMBEDDER)
     pipe = Pipeline(s)
     train(pipe.codebook, pipe.embedder, pipe.registry, s.training_data_dir / "labelled",
           s.training_data_dir / "test.jsonl", seed=s.seed)
@@ -136,7 +141,7 @@ def app(trained):
 
     s = trained.settings
     return create_app({"TESTING": True, "DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir,
-                       "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": "hashing:64",
+                       "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": FAKE_EMBEDDER,
                        "API_TOKEN": "", "EMBEDDER": trained.embedder})
 
 
@@ -183,7 +188,7 @@ def live_server(trained, tmp_path):
     port = free_port()
     s = trained.settings
     env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
-               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL="hashing:64",
+               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL=FAKE_EMBEDDER,
                JOINEDUP_API_TOKEN="tok")
     log = open(tmp_path / "server.log", "w")
     proc = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "3", "--threads", "2"], env=env,

@@ -4,9 +4,11 @@ import subprocess
 import sys
 
 import pytest
+
+from tests.fakes import FAKE_EMBEDDER
 from click.testing import CliRunner
 
-from classifier.storage.sqlite import Filters
+from classifier.storage.records import Filters
 from service.cli import cli
 
 
@@ -18,7 +20,7 @@ def _stored(pipe):
 def run(trained, monkeypatch):
     s = trained.settings
     for key, value in {"DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir, "TRAINING_DATA_DIR": s.training_data_dir,
-                       "EMBEDDING_MODEL": "hashing:64"}.items():
+                       "EMBEDDING_MODEL": FAKE_EMBEDDER}.items():
         monkeypatch.setenv(f"JOINEDUP_{key}", str(value))
 
     def invoke(*args, input=None):
@@ -123,7 +125,7 @@ def test_a_closed_pipe_ends_any_command_quietly(trained, args):
     # closed before the command starts, so its first write fails every time.
     s = trained.settings
     env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
-               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL="hashing:64")
+               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL=FAKE_EMBEDDER)
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:

@@ -10,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+from tests.fakes import FAKE_EMBEDDER
+
 from classifier.pipeline import Pipeline
-from classifier.storage.sqlite import Filters
+from classifier.storage.records import Filters
 
 BIN = Path(sys.executable).parent / "joinedup"
 KILLS = 20
@@ -28,7 +30,7 @@ def _corpus(path: Path, n: int, start: int) -> Path:
 def test_kill_9_during_ingest_loses_nothing_acknowledged(trained, tmp_path):
     s = trained.settings
     env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
-               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL="hashing:64")
+               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL=FAKE_EMBEDDER)
     Pipeline(s, embedder=trained.embedder).store  # the data dir exists before the first kill
     rng = random.Random(7)
     acknowledged: set[int] = set()

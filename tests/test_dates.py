@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from classifier.errors import InvalidInput
-from classifier.storage.sqlite import Filters, NewStatement, Store, date_bounds, parse_date
+from classifier.storage.records import Filters, NewStatement
+from classifier.text.dates import date_bounds, parse_date
+from classifier.storage.sqlite import SQLiteStore
 
 
 @pytest.mark.parametrize("value", ["2022-06-15", "2022-06", "2022", "2024-02-29"])
@@ -35,7 +37,7 @@ def test_bounds_of_partial_dates():
 
 @pytest.fixture
 def dated(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     dates = ["2021", "2022", "2022-05", "2022-05-31", "2022-06", "2022-06-15", "2022-07-01", "2022-07", "2023", None]
     vecs = np.zeros((len(dates), 4), dtype=np.float32)
     result = store.add([NewStatement(f"statement {d}", "Wexcombe", d) for d in dates], vecs,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from classifier.config import load_settings
-from classifier.model.embeddings import (CachedEmbedder, HashingEmbedder, OnnxEmbedder, int8_variant, load_embedder,
+from tests.fakes import HashingEmbedder
+from classifier.model.embeddings import (CachedEmbedder, OnnxEmbedder, int8_variant, load_embedder,
                                    space_name)
 from classifier.errors import ConfigError
 

@@ -5,6 +5,8 @@ body schema).
 """
 
 import pytest
+
+from tests.fakes import FAKE_EMBEDDER
 import schemathesis
 from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
@@ -24,11 +26,11 @@ def contract_app(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("contract")
     s = load_settings(environ={}, data_dir=root / "data", models_dir=root / "models",
-                      training_data_dir=_fixture_training_data(root), embedding_model="hashing:64")
+                      training_data_dir=_fixture_training_data(root), embedding_model=FAKE_EMBEDDER)
     pipe = Pipeline(s)
     train(pipe.codebook, pipe.embedder, pipe.registry, s.training_data_dir / "labelled", None, seed=1)
     app = create_app({"TESTING": True, "DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir,
-                      "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": "hashing:64", "API_TOKEN": "tok"})
+                      "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": FAKE_EMBEDDER, "API_TOKEN": "tok"})
     app.test_client().post("/api/v1/statements", headers=AUTH, json={"statements": [
         {"text": "Staff pay and vacancies in home care.", "organisation": "A", "date": "2020-01-01"}]})
     return app

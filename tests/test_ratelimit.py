@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.fakes import FAKE_EMBEDDER
+
 from classifier.errors import ConfigError
 
 
@@ -10,7 +12,7 @@ def _app(trained, **config):
 
     s = trained.settings
     return create_app({"TESTING": True, "DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir,
-                       "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": "hashing:64",
+                       "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": FAKE_EMBEDDER,
                        "EMBEDDER": config.pop("EMBEDDER", trained.embedder), **config})
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import FAKE_EMBEDDER
+
 
 AUTH = {"Authorization": "Bearer tok"}
 TEXTS = ["Staff pay and vacancies for carers.", "Delayed discharge from beds this winter.",
@@ -21,7 +23,7 @@ def tclient(trained):
 
     s = trained.settings
     app = create_app({"TESTING": True, "DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir,
-                      "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": "hashing:64", "API_TOKEN": "tok",
+                      "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": FAKE_EMBEDDER, "API_TOKEN": "tok",
                       "EMBEDDER": trained.embedder, "RATE_LIMIT": "0"})  # searches in a tight loop while training
     return app.test_client()
 

@@ -6,7 +6,7 @@ from classifier.errors import InvalidInput
 from classifier.text.readers import Document
 from classifier.pipeline import Pipeline
 from classifier.search.engine import best_sentence, rrf
-from classifier.storage.sqlite import Filters
+from classifier.storage.records import Filters
 
 DOCS = [
     Document("Social care needs a workforce plan with better pay for carers and staff. Vacancies are high.",
@@ -113,7 +113,7 @@ def test_searches_during_ingest_do_not_fail(loaded):
 
 
 def test_vectors_from_another_embedder_are_refused_until_reembedded(loaded):
-    from classifier.model.embeddings import HashingEmbedder
+    from tests.fakes import HashingEmbedder
     from classifier.errors import ModelError
 
     other = Pipeline(loaded.settings, embedder=HashingEmbedder(32))

@@ -8,6 +8,7 @@ from classifier.model.training import train
 from service.cli import is_loopback
 
 from tests.conftest import call as _call
+from tests.fakes import FAKE_EMBEDDER
 
 
 def test_a_write_acknowledged_by_one_worker_is_found_by_every_worker(live_server):
@@ -71,7 +72,7 @@ def test_serve_refuses_a_public_address_without_a_token(trained):
 
     s = trained.settings
     env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
-               JOINEDUP_EMBEDDING_MODEL="hashing:64", JOINEDUP_API_TOKEN="")
+               JOINEDUP_EMBEDDING_MODEL=FAKE_EMBEDDER, JOINEDUP_API_TOKEN="")
     out = subprocess.run([str(BIN), "serve", "--host", "0.0.0.0"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
     assert "refusing to serve on 0.0.0.0" in out.stderr and "Traceback" not in out.stderr

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 
 from classifier.errors import InvalidInput, NotFound
-from classifier.storage.sqlite import Filters, NewStatement, Store, content_hash, parse_date
+from classifier.storage.records import Filters, NewStatement, content_hash
+from classifier.text.dates import parse_date
+from classifier.storage.sqlite import SQLiteStore
 
 
 def _add(store, texts, org="Wexcombe County Council", date="2020-01-01", themes=None):
@@ -12,7 +14,7 @@ def _add(store, texts, org="Wexcombe County Council", date="2020-01-01", themes=
 
 
 def test_add_returns_ids_in_input_order_and_dedupes(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     first = _add(store, ["alpha text", "beta text"])
     again = _add(store, ["gamma text", "Alpha   TEXT"])
     assert first.added == 2 and again.added == 1 and again.duplicates == 1
@@ -21,7 +23,7 @@ def test_add_returns_ids_in_input_order_and_dedupes(tmp_path):
 
 
 def test_same_text_from_another_organisation_is_not_a_duplicate(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     _add(store, ["shared words"], org="A")
     r = _add(store, ["shared words"], org="B")
     assert r.added == 1
@@ -29,7 +31,7 @@ def test_same_text_from_another_organisation_is_not_a_duplicate(tmp_path):
 
 
 def test_themes_over_threshold_are_stored_and_filterable(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     r = _add(store, ["money", "people"], themes={"money": "funding"})
     got = store.get_one(r.ids[0])
     assert got.themes == [{"id": "funding", "score": 0.9}] and got.model_version == "v1"
@@ -38,7 +40,7 @@ def test_themes_over_threshold_are_stored_and_filterable(tmp_path):
 
 
 def test_filters_by_organisation_case_insensitively_and_dates(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     a = _add(store, ["one"], org="Wexcombe County Council", date="2014-05-01").ids[0]
     b = _add(store, ["two"], org="Other Trust", date="2019-05-01").ids[0]
     c = _add(store, ["three"], org="Other Trust", date=None).ids[0]
@@ -49,7 +51,7 @@ def test_filters_by_organisation_case_insensitively_and_dates(tmp_path):
 
 
 def test_delete_logs_a_change_and_missing_is_not_found(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     ids = _add(store, ["one", "two"]).ids
     seq = store.last_seq()
     store.delete(ids[0])
@@ -67,14 +69,14 @@ def test_delete_logs_a_change_and_missing_is_not_found(tmp_path):
 
 
 def test_vectors_round_trip(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     ids = _add(store, ["one", "two", "three"]).ids
     got_ids, vecs = next(store.vectors())
     assert got_ids.tolist() == ids and np.allclose(vecs, np.eye(3, 8))
 
 
 def test_failed_batch_leaves_nothing_behind(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     with pytest.raises(Exception):
         store.add([NewStatement("ok"), NewStatement(None)], np.zeros((2, 8), np.float32), [{}, {}], {}, "v1")
     assert store.count() == 0 and store.last_seq() == 0
@@ -87,16 +89,16 @@ def test_bad_dates_are_rejected(bad):
 
 
 def test_organisations_lists_counts(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     _add(store, ["a", "b"], org="A")
     _add(store, ["c"], org="B")
     assert [(o["name"], o["statements"]) for o in store.organisations()] == [("A", 2), ("B", 1)]
 
 
 def test_integers_outside_sqlite_range_are_refused_before_the_bind(tmp_path):
-    from classifier.storage.sqlite import MAX_ID, check_int
+    from classifier.storage.records import MAX_ID, check_int
 
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     for bad in (10 ** 29, MAX_ID + 1, 0, -3, True, 1.0, "1"):
         with pytest.raises(InvalidInput, match="statement_id"):
             store.add_labels([("text", [], "api", bad)])
@@ -112,7 +114,7 @@ def test_integers_outside_sqlite_range_are_refused_before_the_bind(tmp_path):
 
 def test_review_candidates_leave_out_labelled_statements(tmp_path):
     # issue 15.11: a statement an analyst had labelled kept coming back to the review queue
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     ids = _add(store, ["one", "two", "three"]).ids
     assert [sid for sid, _, _ in store.scores_near_thresholds({"funding": 0.5}, 10)] == ids
     store.add_labels([("two", ["funding"], "correction", ids[1]), ("free text", [], "api", None)])
@@ -126,7 +128,7 @@ def test_review_candidates_leave_out_labelled_statements(tmp_path):
 ])
 def test_organisations_match_ignoring_case_width_spacing_and_invisible_marks(tmp_path, stored, asked):
     # issue 15.11: one key (store.organisation_key) for storing, filtering and listing organisations
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     sid = _add(store, ["one"], org=stored).ids[0]
     _add(store, ["two"], org="Other Trust")
     assert store.filter_ids(Filters(organisations=(asked,))) == [sid]
@@ -137,10 +139,10 @@ def test_organisations_match_ignoring_case_width_spacing_and_invisible_marks(tmp
 def test_stored_organisation_keys_are_recomputed_when_the_key_changes(tmp_path):
     import sqlite3
 
-    store = Store(tmp_path / "s.sqlite")
+    store = SQLiteStore(tmp_path / "s.sqlite")
     sid = _add(store, ["one"], org="Defect Council\u200e").ids[0]
     # A store written by a version whose key kept invisible marks
     with sqlite3.connect(tmp_path / "s.sqlite") as db:
         db.execute("UPDATE statements SET organisation_key=? WHERE id=?", ("defect council\u200e", sid))
         db.execute("DELETE FROM meta WHERE key='organisation_keys'")
-    assert Store(tmp_path / "s.sqlite").filter_ids(Filters(organisations=("defect council",))) == [sid]
+    assert SQLiteStore(tmp_path / "s.sqlite").filter_ids(Filters(organisations=("defect council",))) == [sid]

@@ -1,15 +1,15 @@
 """Embedders: turn texts into L2-normalised float32 vectors.
 
-The rest of the package sees only the small ``Embedder`` interface, so tests can use ``HashingEmbedder``
-(deterministic, no model, milliseconds) while the product uses ``OnnxEmbedder`` (or ``SentenceTransformerEmbedder`` on PyTorch).
+The rest of the package sees only the small ``Embedder`` interface, so tests can use a fake
+(tests/fakes.py: deterministic, no model, milliseconds) while the product uses ``OnnxEmbedder`` (or ``SentenceTransformerEmbedder`` on PyTorch).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import os
-import re
 import sqlite3
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -37,24 +37,6 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / norms
 
 
-class HashingEmbedder:
-    """A deterministic bag-of-words embedder: each lower-cased word is hashed to a few signed dimensions.
-
-    Similar texts get similar vectors, which is all the unit tests need; it is not a semantic model.
-    """
-
-    def __init__(self, dimension: int = 64):
-        self.dimension = dimension
-        self.name = f"hashing-{dimension}"
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"[a-z0-9]+", text.lower()):
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                for k in range(2):
-                    out[row, digest[k] % self.dimension] += 1.0 if digest[k + 2] % 2 else -1.0
-        return _normalise(out)
 
 
 def resolve_model_path(spec: str) -> Path:
@@ -256,10 +238,15 @@ class OnnxEmbedder:
 
 def load_embedder(spec: str, batch_size: int = 32, threads: int = 0, backend: str = "torch",
                   export_root: Path | None = None) -> Embedder:
-    """Load the embedder a setting names: ``hashing[:DIM]`` for the test embedder, else a model path/package."""
-    if spec.startswith("hashing"):
-        dim = spec.partition(":")[2]
-        return HashingEmbedder(int(dim) if dim else 64)
+    """Load the embedder a setting names: a model directory, ``package:NAME`` (a package that ships a model), or
+    ``object:MODULE:FACTORY``, a callable returning an ``Embedder`` (how the tests plug in their fake, even in the
+    server and job processes they start)."""
+    if spec.startswith("object:"):
+        module, _, factory = spec[len("object:"):].partition(":")
+        try:
+            return getattr(importlib.import_module(module), factory)()
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"embedder {spec!r} cannot be loaded ({exc})") from exc
     if backend not in BACKENDS:
         raise ConfigError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if backend == "torch":

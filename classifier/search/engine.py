@@ -20,7 +20,9 @@ from classifier.model.embeddings import Embedder
 from classifier.errors import InvalidInput
 from classifier.search.faiss_index import IndexMeta, VectorIndex
 from classifier.text.sentences import split_sentences
-from classifier.storage.sqlite import Filters, Statement, Store, date_bounds
+from classifier.storage.records import Filters, Statement
+from classifier.text.dates import date_bounds
+from classifier.storage.sqlite import SQLiteStore
 
 MODES = ("hybrid", "semantic", "keyword")
 # Fusion constant and weights (dense, keyword), chosen by a sweep on training_data/search_eval.jsonl (README,
@@ -95,7 +97,7 @@ def rrf(rankings: list[list[int]], weights: tuple[float, ...], k: int = RRF_K) -
 class SearchIndex:
     """FAISS and BM25 over the store, reconciled on open and kept current from the change log."""
 
-    def __init__(self, store: Store, embedder: Embedder, index_dir: Path):
+    def __init__(self, store: SQLiteStore, embedder: Embedder, index_dir: Path):
         self.store = store
         self.embedder = embedder
         self.path = Path(index_dir) / "vectors.faiss"

@@ -16,7 +16,7 @@ from pathlib import Path
 from classifier.errors import DataError
 from classifier.text.readers import documents_from_path
 from classifier.search.engine import MODES, SearchIndex
-from classifier.storage.sqlite import Filters
+from classifier.storage.records import Filters
 
 K = 10
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from classifier.errors import ConfigError, DataError, InvalidInput, JoinedupError
-from classifier.storage.sqlite import parse_date
+from classifier.text.dates import parse_date
 from classifier.text.policy import check_text
 
 FIELDS = ("organisation", "date", "title", "url")

@@ -8,7 +8,7 @@ from functools import wraps
 from flask import current_app, request
 
 from classifier.errors import InvalidInput, MalformedRequest, PayloadTooLarge, Unauthorized
-from classifier.storage.sqlite import MAX_ID, check_int
+from classifier.storage.records import MAX_ID, check_int
 from classifier.text.policy import check_text
 
 # A search query is a question, not a document; a longer q is a 422 in the JSON shape. gunicorn's request

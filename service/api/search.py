@@ -6,7 +6,8 @@ from flask import jsonify, request
 
 from classifier.errors import InvalidInput
 from classifier.search.engine import MODES
-from classifier.storage.sqlite import Filters, parse_date
+from classifier.storage.records import Filters
+from classifier.text.dates import parse_date
 from classifier.text.policy import check_text
 
 from . import bp

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from classifier.errors import InvalidInput, PayloadTooLarge
-from classifier.storage.sqlite import NewStatement
+from classifier.storage.records import NewStatement
 from classifier.text.readers import document_from_record
 
 from . import bp
