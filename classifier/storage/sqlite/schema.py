@@ -1,6 +1,12 @@
-"""The SQLite schema: statements, their themes, the change log, labels, jobs and settings."""
+"""The SQLite schema as numbered migrations, applied in order on open and recorded in ``PRAGMA user_version``.
 
-SCHEMA = """
+A data directory made by an older release is brought up to date when the store opens; a migration never
+rewrites one that has run. To change the schema, append a migration: never edit one that has shipped.
+Migration 1 is the schema of release 0.1 (its statements are idempotent, so stores made before migrations
+were numbered, which have user_version 0, take it as a no-op).
+"""
+
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS statements (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     text TEXT NOT NULL,
@@ -55,3 +61,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated TEXT NOT NULL
 );
 """
+
+# (version, SQL script). Numbers are reserved per feature so that work in parallel does not collide:
+# 2 keyword search (FTS5), 3 documents, 4 labels (who and when), 5 workbench.
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, SCHEMA_V1),
+]

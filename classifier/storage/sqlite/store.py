@@ -22,9 +22,22 @@ from classifier.text.dates import date_bounds
 
 from .jobs import JobsMixin
 from .labels import LabelsMixin
-from .schema import SCHEMA
+from .schema import MIGRATIONS
 from .store_utils import _now
 
+
+
+def _statements(script: str):
+    """The SQL statements of a script, one at a time (``executescript`` would commit the transaction it is in).
+    ``sqlite3.complete_statement`` keeps a trigger's ``BEGIN ... END`` body whole."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
 
 
 class SQLiteStore(LabelsMixin, JobsMixin):
@@ -35,11 +48,29 @@ class SQLiteStore(LabelsMixin, JobsMixin):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = self._connect()
         try:
-            db.executescript(SCHEMA)  # each statement is idempotent; executescript manages its own commit
+            self._migrate(db)
         finally:
             db.close()
         if self.get_meta("organisation_keys") != ORGANISATION_KEY_VERSION:
             self._rekey_organisations()
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        """Apply every migration newer than the file's ``user_version``, each in its own transaction, under the
+        write lock, so that processes opening the store at once apply each migration exactly once."""
+        for version, script in MIGRATIONS:
+            if db.execute("PRAGMA user_version").fetchone()[0] >= version:
+                continue
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute("PRAGMA user_version").fetchone()[0] < version:  # not done by another process meanwhile
+                    for statement in _statements(script):
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {int(version)}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def _rekey_organisations(self) -> None:
         """Recompute every stored organisation key with the current ``organisation_key`` (once per version)."""
