@@ -19,11 +19,12 @@ from classifier.model.embeddings import CachedEmbedder, Embedder, load_embedder
 from classifier.errors import InvalidInput, JoinedupError, ModelError
 from classifier.text.readers import Document, check_document, checked_field, documents_from_path
 from classifier.text.paragraphs import split_paragraphs
+from classifier.text.structure import Block, structure
 from classifier.model.registry import Registry
 from classifier.search.engine import SearchIndex
 from classifier.storage.records import AddResult, NewStatement, check_int
 from classifier.storage.sqlite import SQLiteStore
-from classifier.tagging.scorer import ThemeScorer
+from classifier.tagging.scorer import TagResult, ThemeScorer
 
 INGEST_BATCH = 64
 
@@ -133,6 +134,28 @@ class Pipeline:
         proba = scorer.score(texts, vectors)
         scores = [{t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)} for row in proba]
         return self.store.add(items, vectors, scores, scorer.model.thresholds, scorer.version)
+
+    def document_blocks(self, text: str) -> list[Block]:
+        """A document text's paragraphs with kinds, within a request's limits: PayloadTooLarge past
+        ``max_paragraphs`` (the splitter stops there, before further work), InvalidInput for a paragraph over
+        ``max_paragraph_chars`` or a text with nothing to tag."""
+        s = self.settings
+        blocks = structure(text, max_paragraphs=s.max_paragraphs)
+        if not any(b.tagged for b in blocks):
+            raise InvalidInput("the text has no paragraphs to tag (only boilerplate, headings or page numbers)")
+        long = [b.index for b in blocks if len(b.text) > s.max_paragraph_chars]
+        if long:
+            raise InvalidInput(f"paragraph {long[0]} is over {s.max_paragraph_chars} characters",
+                               {"limit": s.max_paragraph_chars})
+        return blocks
+
+    def tag_text(self, text: str, title: str | None = None) -> TagResult:
+        """Tag a document text in context (its structure, title and neighbours); nothing is stored."""
+        return self.scorer().tag_document(self.document_blocks(text), title)
+
+    def tag_paragraphs(self, texts: list[str]) -> TagResult:
+        """Tag each text as one isolated paragraph, with no document context; nothing is stored."""
+        return self.scorer().tag_texts(texts)
 
     def statements_from_document(self, doc: Document, where: str = "document",
                                  max_paragraphs: int | None = None) -> list[NewStatement]:

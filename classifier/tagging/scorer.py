@@ -9,7 +9,8 @@ from threadpoolctl import threadpool_limits
 
 from classifier.model.codebook import Codebook
 from classifier.model.embeddings import Embedder
-from classifier.text.paragraphs import Paragraph, split_paragraphs
+from classifier.text.paragraphs import Paragraph
+from classifier.text.structure import Block, structure
 from classifier.model.registry import LoadedModel
 
 
@@ -27,10 +28,11 @@ class TaggedParagraph:
     start: int | None
     end: int | None
     themes: tuple[ThemeScore, ...]   # themes at or over their threshold, best first
-    scores: dict                     # probability for every theme the model knows
+    scores: dict                     # probability for every theme the model knows ({} when not tagged)
+    kind: str = "body"               # see classifier.text.structure.KINDS
 
     def to_dict(self) -> dict:
-        return {"index": self.index, "text": self.text, "start": self.start, "end": self.end,
+        return {"index": self.index, "kind": self.kind, "text": self.text, "start": self.start, "end": self.end,
                 "themes": [t.__dict__ for t in self.themes], "scores": self.scores}
 
 
@@ -98,9 +100,34 @@ class ThemeScorer:
             for p, row in zip(paragraphs, proba))
         return TagResult(self.version, tagged, roll_up(tagged))
 
-    def tag_text(self, text: str) -> TagResult:
-        """Split ``text`` into paragraphs and tag each."""
-        return self.tag_paragraphs(split_paragraphs(text))
+    def tag_document(self, blocks: list[Block], title: str | None = None,
+                     vectors: np.ndarray | None = None) -> TagResult:
+        """Tag a structured document: every block comes back in order with its kind; boilerplate is never
+        tagged. ``vectors`` (one per tagged block, in order) saves embedding them again.
+
+        Each tagged block is embedded on its own (see the embedder), so a block's scores depend only on its
+        document, never on what else is in the batch.
+        """
+        tagged_blocks = [b for b in blocks if b.tagged]
+        texts = [b.text for b in tagged_blocks]
+        if vectors is None:
+            vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
+        proba = self.score(texts, vectors)
+        rows = {b.index: row for b, row in zip(tagged_blocks, proba)}
+        out = []
+        for b in blocks:
+            row = rows.get(b.index)
+            if row is None:
+                out.append(TaggedParagraph(b.index, b.text, b.start, b.end, (), {}, b.kind))
+            else:
+                out.append(TaggedParagraph(b.index, b.text, b.start, b.end, self.themes_for(row),
+                                           {t: round(float(v), 4) for t, v in zip(self.theme_ids, row)}, b.kind))
+        tagged = tuple(out)
+        return TagResult(self.version, tagged, roll_up(tagged))
+
+    def tag_text(self, text: str, title: str | None = None, max_paragraphs: int | None = None) -> TagResult:
+        """Structure ``text`` as a document (kinds, boilerplate) and tag it."""
+        return self.tag_document(structure(text, max_paragraphs=max_paragraphs), title)
 
     def tag_texts(self, texts: list[str]) -> TagResult:
         """Tag each text as one paragraph, without splitting; offsets are into each text itself."""

@@ -1,0 +1,90 @@
+"""Page furniture and other non-content: the lines a document view keeps but the tagger never sees.
+
+Web pages, press releases and PDFs carry text that is not a statement: navigation ("Skip to main content",
+"Top"), social prompts ("Share this page", "Did you enjoy this article?"), bylines, datelines, "ENDS",
+"Notes to editors", contact lines, cookie and browser notices, copyright lines and captions. Tagged as if it
+were content, it produced most of the themes given to themeless paragraphs in real documents (issue 12), and
+a contact e-mail address was read as "data and digital".
+
+The rules are deliberately narrow: each recognises a shape of line, not a topic, and every rule needs the
+paragraph to be short, so a real paragraph that happens to mention cookies or a phone number is kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?"
+_DATE = (rf"(?:{_DAY}\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+\d{{2,4}}|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?"
+         rf"\s+\d{{2,4}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{4}})")
+
+# Whole-line furniture: the line is nothing but one of these.
+_EXACT = re.compile(
+    r"^(?:"
+    r"top|back to top|return to top|skip to (?:main )?(?:content|navigation|search)|skip navigation|main menu|menu"
+    r"|search|home|breadcrumb|you are here:?.*|print(?: this page)?|share(?: this(?: page| article| story| post)?)?"
+    r"(?: on \w+)?|share:|addtoany|tweet|email this(?: page)?|follow us(?: on .*)?|like us on facebook"
+    r"|did you (?:enjoy|find) (?:this|the) (?:article|page|story|post)(?: useful| helpful)?\??"
+    r"|was this (?:page|article|information) (?:useful|helpful)\??|yes|no|yes no|rate this page"
+    r"|related (?:articles?|content|news|stories|links|pages|documents|topics)|more (?:news|stories|like this)"
+    r"|latest news|news|press releases?|previous(?: article| post)?|next(?: article| post)?"
+    r"|back to (?:news|press releases|all news|the top|blog)|read more|find out more|learn more|see more|view all"
+    r"|download(?: the)? (?:pdf|document|report|file)|(?:pdf|docx?|xlsx?),? \d+(?:\.\d+)?\s?[km]b"
+    r"|ends|- ?ends ?-|\*+ ?ends ?\*+|# # #|###|notes? (?:to|for) (?:editors?|news ?desks?):?|editors'? notes?:?"
+    r"|for (?:editors|journalists):?|media (?:contact|enquiries):?|press (?:contact|office|enquiries):?"
+    r"|contact(?: us| details)?:?|tags?:.*|categor(?:y|ies):.*|filed under:?.*|topics?:.*|posted in:?.*"
+    r"|cookies?(?: settings| policy| preferences)?|accept(?: all)?(?: cookies)?|reject(?: all)?(?: cookies)?"
+    r"|manage cookies|cookie settings|privacy(?: policy| notice)?|terms(?: and conditions| of use)?|accessibility"
+    r"|sitemap|site map|sign up|subscribe|newsletter|sign up to our newsletter|close|open|loading\.*"
+    r")$", re.IGNORECASE)
+
+_RULES = (
+    # Bylines: "By Jane Doe", "• By Jane Doe, Health Correspondent".
+    re.compile(r"^[\u2022\u00b7*\-\s]*[Bb]y\s+[A-Z][\w.'\u2019-]+(?:\s+[A-Z][\w.'\u2019-]+){0,3}(?:\s*[,|\u2013-].{0,60})?$"),
+    # Datelines and publication stamps: "22 Aug 16", "Published: 3 March 2014", "Last updated 4 May 2021".
+    re.compile(rf"^(?:(?:first\s+)?published(?:\s+on)?:?|posted(?:\s+on)?:?|updated:?|last\s+(?:updated|modified|reviewed)"
+               rf"(?:\s+on)?:?|date:?)?\s*{_DATE}(?:\s*[|,\u2013-]\s*.{{0,40}})?$", re.IGNORECASE),
+    # Copyright lines.
+    re.compile(r"(?:^|\s)(?:\u00a9|\(c\)|copyright\b).{0,120}$|all rights reserved", re.IGNORECASE),
+    # Cookie and browser notices.
+    re.compile(r"\bcookies?\b.{0,200}\b(?:accept|consent|settings|preferences|browser|improve|analytics|use of)\b"
+               r"|\b(?:accept|consent|settings|preferences|use)\b.{0,200}\bcookies?\b", re.IGNORECASE),
+    re.compile(r"\b(?:your|this) browser\b.{0,120}\b(?:out of date|not supported|upgrade|update|javascript)\b"
+               r"|\benable javascript\b|\bjavascript (?:is )?(?:disabled|required)\b", re.IGNORECASE),
+    # Captions and credits.
+    re.compile(r"^(?:image|photo|picture|photograph|credit|caption|pictured)\s*(?:credit)?\s*:", re.IGNORECASE),
+    # Calls to read, download or share elsewhere.
+    re.compile(r"^(?:read|download|view|see|access)\s+(?:the\s+|our\s+)?(?:full|whole|complete)\b.{0,80}$",
+               re.IGNORECASE),
+    re.compile(r"^(?:share|follow us|find us|connect with us)\b.{0,60}\b(?:facebook|twitter|x|linkedin|instagram"
+               r"|whatsapp|email|youtube|bluesky)\b", re.IGNORECASE),
+    re.compile(r"^(?:sign up|subscribe)\b.{0,80}\b(?:newsletter|bulletin|updates|e-?mail)", re.IGNORECASE),
+)
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?:\+44\s?|\b0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b")
+_CONTACT_WORDS = re.compile(r"\b(?:contact|e-?mail|call|phone|telephone|tel|enquiries|press office|media team"
+                            r"|communications team|more information|further information|out of hours)\b",
+                            re.IGNORECASE)
+_FURNITURE_WORDS = 40   # a contact line is a sentence or two, never a paragraph of argument
+_SHORT_WORDS = 60       # cookie notices and similar run to a few sentences at most
+
+
+def is_boilerplate(text: str) -> bool:
+    """Whether a paragraph is page furniture or contact/notice text that should never be tagged or searched."""
+    line = " ".join(text.split()).strip()
+    if not line:
+        return True
+    words = len(line.split())
+    bare = line.strip(" .:;|\u2022\u00b7*-\u2013\u2014\u201c\u201d\"'")
+    if not bare or _EXACT.match(bare) or _EXACT.match(line):
+        return True
+    if words > _SHORT_WORDS:
+        return False
+    if any(rule.search(line) for rule in _RULES):
+        return True
+    if words <= _FURNITURE_WORDS and (_EMAIL.search(line) or _PHONE.search(line)) and _CONTACT_WORDS.search(line):
+        return True
+    return False

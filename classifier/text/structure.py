@@ -1,0 +1,80 @@
+"""A document's structure: its paragraphs in order, each with a kind, text and offsets into the document text.
+
+Kinds: ``heading`` (titles, section headings), ``body`` (prose, including list lead-ins), ``list_item``
+(bullets and numbered items, marker removed), ``quote`` (a paragraph that is mostly quotation with its
+attribution) and ``boilerplate`` (page furniture, contact lines, page numbers: kept for the document view,
+never tagged, never searchable). Headings and lead-ins stay in the document as context for the paragraphs
+after them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from classifier.text.boilerplate import is_boilerplate
+from classifier.text.paragraphs import HEADING, PAGE_NUMBER, segment
+
+KINDS = ("heading", "body", "list_item", "quote", "boilerplate")
+TAGGED_KINDS = ("heading", "body", "list_item", "quote")
+
+_MARKER = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\u27a2\u25ba\u2713*+\-\u2013\u2014]"
+                     r"|\(?\d{1,3}[.)]|\(?[a-z][.)]|\((?:[ivx]{1,4}|[a-z])\))\s+")
+_QUOTE_OPEN = "\"\u201c\u2018'"
+_QUOTED = re.compile(r"[\"\u201c][^\"\u201d]{20,}[\"\u201d]")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph of a document. ``text`` is the document text from ``start`` to ``end`` with whitespace
+    collapsed (and, for a list item, without its bullet or number)."""
+
+    index: int
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    @property
+    def tagged(self) -> bool:
+        return self.kind in TAGGED_KINDS
+
+
+def _is_quote(text: str) -> bool:
+    """Mostly quotation: opens with a quote mark, or quoted spans make up most of it."""
+    if text[:1] in _QUOTE_OPEN and len(text) > 40:
+        return True
+    quoted = sum(len(m.group(0)) for m in _QUOTED.finditer(text))
+    return quoted >= 0.6 * len(text)
+
+
+def kind_of(text: str, segment_kind: str) -> str:
+    """The kind of a segment of text (see the module docstring)."""
+    if segment_kind == PAGE_NUMBER or is_boilerplate(text):
+        return "boilerplate"
+    if segment_kind == HEADING:
+        return "heading"
+    if _MARKER.match(text):
+        return "list_item"
+    if _is_quote(text):
+        return "quote"
+    return "body"
+
+
+def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
+    """The paragraphs of a document text in order, numbered from 0, with kinds and offsets.
+
+    ``max_paragraphs`` stops early with PayloadTooLarge (see ``segment``).
+    """
+    blocks = []
+    for seg in segment(text, max_paragraphs=max_paragraphs):
+        kind = kind_of(seg.text, seg.kind)
+        body, start = seg.text, seg.start
+        if kind == "list_item":
+            marker = _MARKER.match(body)
+            body = body[marker.end():]
+            # Move the start past the marker in the original text too, so offsets still cut the item's text.
+            raw = _MARKER.match(text[seg.start:seg.end])
+            start = seg.start + (raw.end() if raw else 0)
+        blocks.append(Block(len(blocks), kind, body, start, seg.end))
+    return blocks
