@@ -86,7 +86,8 @@ def train(pipe: Pipeline, data, test, no_activate, force, seed, if_missing, reus
     active = pipe.registry.active_version()
     if if_missing and active:
         try:
-            pipe.registry.verify(active)
+            # The configured embedder must match too: a model trained on another vector space cannot serve.
+            pipe.registry.verify(active, embedder_name=pipe.embedder.name, dimension=pipe.embedder.dimension)
             click.echo(f"active model {active} present; not retraining")
             return
         except JoinedupError as exc:
