@@ -48,7 +48,7 @@ def test_no_candidates_means_no_results(loaded):
 
 
 @pytest.mark.parametrize("kwargs,msg", [({"query": " "}, "empty"), ({"query": "x", "k": 0}, "k must"),
-                                        ({"query": "x", "k": 101}, "k must"), ({"query": "x", "mode": "fuzzy"}, "mode"),
+                                        ({"query": "x", "k": 1001}, "k must"), ({"query": "x", "mode": "fuzzy"}, "mode"),
                                         ({"query": "x", "filters": Filters(since="2020-01-01", until="2019-01-01")},
                                          "since is after until")])
 def test_bad_search_input(loaded, kwargs, msg):

@@ -25,6 +25,8 @@ from classifier.text.dates import date_bounds
 from classifier.storage.sqlite import SQLiteStore
 
 MODES = ("hybrid", "semantic", "keyword")
+# How deep one ranking goes: pages of results (classifier/search/browse.py) are cut from the top MAX_K.
+MAX_K = 1000
 # Fusion constant and weights (dense, keyword), chosen by a sweep on training_data/search_eval.jsonl (README,
 # "Search"): k=10 with keyword weighted 1.5 was best overall and on each half of the queries within noise.
 RRF_K = 10
@@ -215,8 +217,8 @@ class SearchIndex:
             raise InvalidInput("the query is empty")
         if mode not in MODES:
             raise InvalidInput(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if not isinstance(k, int) or not 1 <= k <= 100:
-            raise InvalidInput("k must be between 1 and 100")
+        if not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise InvalidInput(f"k must be between 1 and {MAX_K}")
         if filters.since and filters.until and date_bounds(filters.since)[0] > date_bounds(filters.until)[1]:
             raise InvalidInput("since is after until")
         self.sync()

@@ -62,8 +62,27 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 """
 
+# Migration 5 (workbench): MinHash signatures of statements for grouping near-identical copies in search
+# (classifier/search/copies.py). ``copy_bands`` holds one row per LSH band: statements sharing a band hash are
+# candidate copies, checked against their signatures. Both are derived data and go with their statement.
+WORKBENCH_V5 = """
+CREATE TABLE IF NOT EXISTS copy_signatures (
+    statement_id INTEGER PRIMARY KEY REFERENCES statements (id) ON DELETE CASCADE,
+    minhash BLOB NOT NULL,
+    numbers TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS copy_bands (
+    band_hash INTEGER NOT NULL,
+    statement_id INTEGER NOT NULL REFERENCES statements (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS copy_bands_hash ON copy_bands (band_hash, statement_id);
+CREATE INDEX IF NOT EXISTS copy_bands_statement ON copy_bands (statement_id);
+CREATE INDEX IF NOT EXISTS statements_org_date ON statements (organisation_key, date);
+"""
+
 # (version, SQL script). Numbers are reserved per feature so that work in parallel does not collide:
 # 2 keyword search (FTS5), 3 documents, 4 labels (who and when), 5 workbench.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, SCHEMA_V1),
+    (5, WORKBENCH_V5),
 ]

@@ -23,6 +23,7 @@ from classifier.text.dates import date_bounds
 from .jobs import JobsMixin
 from .labels import LabelsMixin
 from .schema import MIGRATIONS
+from .workbench import WorkbenchMixin
 from .store_utils import _now
 
 
@@ -40,7 +41,7 @@ def _statements(script: str):
         yield buffer.strip()
 
 
-class SQLiteStore(LabelsMixin, JobsMixin):
+class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin):
     """SQLite access. Each call opens a short-lived connection, so one SQLiteStore is safe across threads."""
 
     def __init__(self, path: Path):
@@ -263,7 +264,15 @@ class SQLiteStore(LabelsMixin, JobsMixin):
 
     def filter_ids(self, filters: Filters) -> list[int]:
         """Ids of the statements that pass every filter (themes: any of; organisations: any of)."""
-        sql, args = ["SELECT s.id FROM statements s WHERE 1=1"], []
+        where, args = self._filter_clause(filters)
+        with self._tx(write=False) as db:
+            return [r[0] for r in db.execute(f"SELECT s.id FROM statements s WHERE {where} ORDER BY s.id", args)]
+
+    @staticmethod
+    def _filter_clause(filters: Filters) -> tuple[str, list]:
+        """The WHERE clause (over ``statements s``) and its arguments for ``filters``: the one place filters
+        become SQL, shared by searching, exports and counts."""
+        sql, args = ["1=1"], []
         if filters.organisations:
             sql.append(f"AND s.organisation_key IN ({','.join('?' * len(filters.organisations))})")
             args += [organisation_key(o) or "" for o in filters.organisations]
@@ -281,8 +290,7 @@ class SQLiteStore(LabelsMixin, JobsMixin):
             sql.append(f"AND s.id IN (SELECT statement_id FROM statement_themes WHERE theme IN"
                        f" ({','.join('?' * len(filters.themes))}))")
             args += list(filters.themes)
-        with self._tx(write=False) as db:
-            return [r[0] for r in db.execute(" ".join(sql) + " ORDER BY s.id", args)]
+        return " ".join(sql), args
 
     def organisations(self) -> list[dict]:
         with self._tx(write=False) as db:
