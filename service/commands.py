@@ -234,34 +234,117 @@ def ingest(pipe: Pipeline, paths, organisation, date, title, url, quiet, if_empt
 
 @cli.command()
 @click.argument("query")
-@click.option("-k", "k", type=int, default=10, show_default=True, help="How many results.")
+@click.option("-k", "k", type=int, default=10, show_default=True, help="How many results (a page; up to 1000).")
+@click.option("--offset", type=int, default=0, show_default=True, help="Hits of the ranking to skip (the next page).")
 @click.option("--theme", "themes", multiple=True, help="Only statements tagged with this theme (repeatable).")
-@click.option("--organisation", "organisations", multiple=True, help="Only this organisation (repeatable).")
+@click.option("--organisation", "organisations", multiple=True,
+              help="Only this organisation, case ignored (repeatable: any of them).")
 @click.option("--since", default=None, help="Only statements dated on or after YYYY-MM-DD (or YYYY-MM, YYYY).")
 @click.option("--until", default=None, help="Only statements dated on or before YYYY-MM-DD (or YYYY-MM, YYYY).")
 @click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance", show_default=True,
+              help="Order the hits by relevance, or the same hits oldest (date) or newest (-date) first.")
+@click.option("--separate-copies", is_flag=True, help="List near-identical statements separately instead of grouped.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "jsonl"]), default="text", show_default=True,
+              help="text for people; json; or csv / jsonl with citation columns.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the same as --format json).")
 @click.pass_obj
-def search(pipe: Pipeline, query, k, themes, organisations, since, until, mode, as_json):
-    """Search stored statements."""
+def search(pipe: Pipeline, query, k, offset, themes, organisations, since, until, mode, sort, separate_copies, fmt,
+           as_json):
+    """Search stored statements. Each hit is printed whole, with its best-matching sentence marked."""
+    from classifier.exports import tabular
+    from classifier.search.browse import browse
     from classifier.storage.records import Filters
     from classifier.text.dates import parse_date
 
     filters = Filters(tuple(pipe.codebook.validate(list(themes))), tuple(organisations),
                       parse_date(since, "--since"), parse_date(until, "--until"))
-    response = pipe.search_index.search(query, k=k, filters=filters, mode=mode)
-    if as_json:
-        click.echo(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
+    result = browse(pipe.search_index, query, k=k, offset=offset, filters=filters, mode=mode, sort=sort,
+                    group=not separate_copies)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
-    if not response.results:
+    if fmt in ("csv", "jsonl"):
+        for chunk in tabular.chunks(fmt, tabular.search_rows(result.results), tabular.SEARCH_COLUMNS):
+            click.echo(chunk, nl=False)
+        return
+    if not result.results:
         click.echo("no matching statements")
-    for rank, hit in enumerate(response.results, 1):
-        s = hit.statement
+    mark = _highlighter(sys.stdout.isatty())
+    for rank, hit in enumerate(result.results, offset + 1):
+        s, h = hit.statement, hit.hit.highlight
         themes_txt = ", ".join(t["id"] for t in s.themes) or "no theme"
         click.echo(f"{rank:>2}. [{s.id}] {s.organisation or 'unknown organisation'}, {s.date or 'undated'}"
                    f" - {s.title or ''}  ({hit.score:.4f})")
-        click.echo(f"    \u201c{hit.highlight.text}\u201d")
+        click.echo("    " + s.text[:h.start] + mark(s.text[h.start:h.end]) + s.text[h.end:])
         click.echo(f"    themes: {themes_txt}")
+        if hit.copies:
+            click.echo("    copies: " + "; ".join(f"[{c.id}] {c.organisation or 'unknown organisation'}, "
+                                                  f"{c.date or 'undated'}" for c in hit.copies))
+    if result.has_more:
+        click.echo(f"more: --offset {offset + k}")
+
+
+def _highlighter(tty: bool):
+    """Marks the best-matching sentence: bold on a terminal, >>> <<< where the output is a file or a pipe."""
+    if tty and not os.environ.get("NO_COLOR"):
+        return lambda text: click.style(text, bold=True)
+    return lambda text: f">>>{text}<<<"
+
+
+@cli.group()
+def export():
+    """Export the stored statements (with citation columns) for use elsewhere."""
+
+
+def _export_options(f):
+    for option in reversed([
+            click.option("--theme", "themes", multiple=True, help="Only statements tagged with this theme (repeatable)."),
+            click.option("--organisation", "organisations", multiple=True,
+                         help="Only this organisation, case ignored (repeatable)."),
+            click.option("--since", default=None, help="Only statements dated on or after this date."),
+            click.option("--until", default=None, help="Only statements dated on or before this date."),
+            click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+                         default="-", show_default=True, help="File to write ('-': standard output).")]):
+        f = option(f)
+    return f
+
+
+def _export_corpus(pipe: Pipeline, fmt, themes, organisations, since, until, output) -> None:
+    from classifier.exports import tabular
+    from classifier.storage.records import Filters
+    from classifier.text.dates import parse_date
+
+    filters = Filters(tuple(pipe.codebook.validate(list(themes))), tuple(organisations),
+                      parse_date(since, "--since"), parse_date(until, "--until"))
+    rows = tabular.statement_rows(tabular.corpus_statements(pipe.store, filters))
+    if str(output) == "-":
+        for chunk in tabular.chunks(fmt, rows):
+            click.echo(chunk, nl=False)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as out:
+        for chunk in tabular.chunks(fmt, rows):
+            out.write(chunk)
+    os.replace(tmp, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+@export.command(name="jsonl")
+@_export_options
+@click.pass_obj
+def export_jsonl(pipe: Pipeline, themes, organisations, since, until, output):
+    """Every stored statement passing the filters as JSON lines with citation fields."""
+    _export_corpus(pipe, "jsonl", themes, organisations, since, until, output)
+
+
+@export.command(name="csv")
+@_export_options
+@click.pass_obj
+def export_csv(pipe: Pipeline, themes, organisations, since, until, output):
+    """Every stored statement passing the filters as CSV (RFC 4180, UTF-8) with citation columns."""
+    _export_corpus(pipe, "csv", themes, organisations, since, until, output)
 
 
 @cli.command()
@@ -289,6 +372,17 @@ def evaluate_search(pipe: Pipeline, data, corpus):
     results = run(pipe, data or s.training_data_dir / "search_eval.jsonl",
                   corpus or s.training_data_dir / "sample_corpus.jsonl")
     click.echo(format_table(results))
+
+
+@cli.command(name="evaluate-copies")
+@click.option("--corpus", "corpus", type=click.Path(path_type=Path), default=None,
+              help="Corpus to construct copies and near-misses from (default training_data/sample_corpus.jsonl).")
+@click.pass_obj
+def evaluate_copies(pipe: Pipeline, corpus):
+    """Precision and recall of copy grouping on copies and near-misses constructed from a corpus."""
+    from classifier.search.copies_eval import evaluate_copies as run, format_copies
+
+    click.echo(format_copies(run(corpus or pipe.settings.training_data_dir / "sample_corpus.jsonl")))
 
 
 @cli.command(name="run-job", hidden=True)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 
 from classifier.errors import InvalidInput, PayloadTooLarge
+from classifier.exports import tabular
+from classifier.exports.tabular import statements_page
 from classifier.storage.records import NewStatement
+from classifier.text.policy import check_text
 from classifier.text.readers import document_from_record
 
 from . import bp
-from .common import _limits, json_body, pipeline, require_token
+from .common import _int_arg, _limits, json_body, pipeline, require_token
+from .search import export_response, request_filters, request_format
 
 
 def _new_statement(obj, where: str) -> NewStatement:
@@ -101,12 +105,55 @@ def delete_statement(statement_id: int):
 
 @bp.get("/organisations")
 def organisations():
-    """Organisations with statement counts.
+    """Organisations with statement counts; with q, those whose name contains it (suggestions as you type).
     ---
     get:
-      summary: List organisations
+      summary: List organisations, or suggest them
       tags: [search]
+      parameters:
+        - {name: q, in: query, schema: {type: string, maxLength: 300}, description: 'only names containing this, case and spacing ignored; names starting with it come first', example: wexcombe}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}, description: 'how many suggestions (with q)', example: 10}
       responses:
         200: {description: OK, content: {application/json: {schema: Organisations}}}
+        422: {description: Invalid input, content: {application/json: {schema: Error}}}
     """
-    return jsonify({"organisations": pipeline().store.organisations()})
+    store = pipeline().store
+    q = request.args.get("q")
+    if q is None:
+        return jsonify({"organisations": store.organisations()})
+    text = check_text(q, "q", 300) if q.strip() else ""
+    return jsonify({"organisations": store.organisation_suggestions(text, _int_arg("limit", 10, 1, 100))})
+
+
+@bp.get("/statements")
+def list_statements():
+    """The stored statements, a page at a time in id order, as JSON, or as CSV or JSON lines with citation columns.
+    ---
+    get:
+      summary: Export stored statements (paged)
+      tags: [statements]
+      parameters:
+        - {name: format, in: query, schema: {type: string, enum: [json, csv, jsonl], default: json}, description: 'json: statements with their theme scores; csv or jsonl: citation columns as a download', example: json}
+        - {name: offset, in: query, schema: {type: integer, minimum: 0, default: 0}, description: statements to skip, example: 0}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}, description: statements in this page, example: 100}
+        - {name: theme, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true, description: 'only statements with this theme id (repeat for any of several)', example: [workforce]}
+        - {name: organisation, in: query, schema: {type: array, items: {type: string}}, style: form, explode: true, description: 'only statements by this organisation, case ignored (repeat for any of several)', example: [Wexcombe County Council]}
+        - {name: since, in: query, schema: PartialDate, description: statements dated on or after this, example: '2015'}
+        - {name: until, in: query, schema: PartialDate, description: statements dated on or before this, example: '2025-12-31'}
+      responses:
+        200:
+          description: 'A page of statements (JSON), or the same page with citation columns (id, organisation, date, title, url, document_id, paragraph_index, themes, score, text; score empty) as CSV or JSON lines'
+          content:
+            application/json: {schema: StatementsPage}
+            text/csv: {schema: {type: string}, example: "id,organisation,date,title,url,document_id,paragraph_index,themes,score,text\\r\\n42,Wexcombe County Council,2024-03-12,Adult social care workforce plan,https://wexcombe.example/workforce-plan,,,workforce,,Care staff vacancies in Wexcombe rose again this year.\\r\\n"}
+            application/x-ndjson: {schema: {type: string}, example: '{"id": 42, "organisation": "Wexcombe County Council", "date": "2024-03-12", "title": null, "url": null, "document_id": null, "paragraph_index": null, "themes": ["workforce"], "score": null, "text": "Care staff vacancies rose."}'}
+        422: {description: Invalid input, content: {application/json: {schema: Error}}}
+    """
+    p = pipeline()
+    fmt = request_format()
+    filters = request_filters(p)
+    page = statements_page(p.store, filters, _int_arg("offset", 0, 0), _int_arg("limit", 100, 1, 10_000))
+    if fmt != "json":
+        return export_response(fmt, tabular.chunks(fmt, tabular.statement_rows(page.statements)),
+                               f"joinedup-statements-{page.offset + 1}-{page.offset + len(page.statements)}")
+    return jsonify(page.to_dict())
