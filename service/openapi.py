@@ -82,6 +82,12 @@ SCHEMAS = {
                                               "description": "indexes of the paragraphs with the theme"}}}}}}}},
     "SearchResponse": {"type": "object", "required": ["query", "mode", "results"], "properties": {
         "query": _STR, "mode": _STR,
+        "sort": {"type": "string", "enum": ["relevance", "date", "-date"]},
+        "offset": {"type": "integer", "description": "hits of the ranking skipped before this page"},
+        "k": {"type": "integer", "description": "the page size asked for"},
+        "has_more": {"type": "boolean", "description": "whether the ranking goes on after this page"},
+        "total": {"type": ["integer", "null"],
+                  "description": "hits in the whole ranking, when it ends within 1,000 (null when it goes further)"},
         "model": {"type": "object", "properties": {"version": _STR},
                   "description": "the model serving now (each result's themes were written by its model_version)"},
         "results": {"type": "array", "items": {
@@ -90,6 +96,13 @@ SCHEMAS = {
             "properties": {"id": {"type": "integer"}, "score": {"type": "number", "description": "rank score"},
                            "text": _STR, "organisation": _NSTR, "date": _DATE, "title": _NSTR, "url": _NSTR,
                            "themes": {"type": "array", "items": _STORED_THEME},
+                           "document_id": {"type": ["string", "null"]},
+                           "paragraph_index": {"type": ["integer", "null"]},
+                           "copies": {"type": "array", "description": "near-identical statements grouped under "
+                                      "this one (the earliest), earliest first", "items": {
+                                          "type": "object", "required": ["id", "organisation", "date"],
+                                          "properties": {"id": {"type": "integer"}, "organisation": _NSTR,
+                                                         "date": _DATE}}},
                            "highlight": {"type": "object", "required": ["start", "end", "text"],
                                          "description": "the sentence that best matches the query", "properties": {
                                              "start": {"type": "integer"}, "end": {"type": "integer"},
@@ -143,6 +156,28 @@ SCHEMAS = {
     "Organisations": {"type": "object", "required": ["organisations"], "properties": {"organisations": {
         "type": "array", "items": {"type": "object", "required": ["name", "statements"], "properties": {
             "name": _STR, "statements": {"type": "integer"}, "first_date": _DATE, "last_date": _DATE}}}}},
+    "StatementsPage": {"type": "object", "required": ["offset", "limit", "total", "has_more", "statements"],
+                       "properties": {"offset": {"type": "integer"}, "limit": {"type": "integer"},
+                                      "total": {"type": "integer", "description": "statements passing the filters"},
+                                      "has_more": {"type": "boolean"},
+                                      "statements": {"type": "array", "items": {"$ref": "#/components/schemas/Statement"}}}},
+    "Trend": {"type": "object", "required": ["interval", "series", "total", "undated", "imprecise"], "properties": {
+        "interval": {"type": "string", "enum": ["year", "quarter", "month"]}, "theme": _NSTR, "query": _NSTR,
+        "relevance_floor": {"type": ["number", "null"], "description": "cosine similarity a statement needs to count "
+                                                                       "for the query"},
+        "series": {"type": "array", "items": {"type": "object", "required": ["period", "count"], "properties": {
+            "period": {"type": "string", "description": "2021, 2021-Q2 or 2021-06"}, "count": {"type": "integer"}}}},
+        "total": {"type": "integer", "description": "statements counted: the series, imprecise and undated together"},
+        "undated": {"type": "integer", "description": "statements with no date"},
+        "imprecise": {"type": "integer", "description": "statements dated less precisely than the interval (a year "
+                                                        "in a monthly series)"}}},
+    "OrganisationThemes": {"type": "object", "required": ["organisation", "interval", "periods", "themes"],
+                           "properties": {
+        "organisation": _STR, "interval": _STR, "statements": {"type": "integer"}, "first_date": _DATE,
+        "last_date": _DATE, "periods": {"type": "array", "items": _STR},
+        "themes": {"type": "array", "items": {"type": "object", "required": ["theme", "total", "counts"], "properties": {
+            "theme": _THEME_ID, "total": {"type": "integer", "description": "all its statements with the theme"},
+            "counts": {"type": "array", "items": {"type": "integer"}, "description": "one per period"}}}}}},
     "OpenAPIDocument": {"type": "object", "required": ["openapi", "info", "paths"],
                         "description": "This document, as JSON.",
                         "properties": {"openapi": _STR, "info": {"type": "object"}, "paths": {"type": "object"},
@@ -179,12 +214,14 @@ EXAMPLES = {
         "document": {"themes": [
             {"id": "hospital_discharge", "label": "Hospital discharge and flow", "score": 0.97, "paragraphs": [1]},
             {"id": "workforce", "label": "Workforce", "score": 0.94, "paragraphs": [0]}]}},
-    "SearchResponse": {"query": "care staff vacancies", "mode": "hybrid", "model": {"version": _VERSION},
+    "SearchResponse": {"query": "care staff vacancies", "mode": "hybrid", "sort": "relevance", "offset": 0, "k": 10,
+                       "has_more": False, "total": 1, "model": {"version": _VERSION},
                        "results": [{
                            "id": 42, "score": 0.0325, "text": _TEXT_A, "organisation": "Wexcombe County Council",
                            "date": "2024-03-12", "title": "Adult social care workforce plan",
                            "url": "https://wexcombe.example/workforce-plan",
-                           "themes": [{"id": "workforce", "score": 0.94}],
+                           "themes": [{"id": "workforce", "score": 0.94}], "document_id": None, "paragraph_index": None,
+                           "copies": [{"id": 57, "organisation": "Harrow Vale Council", "date": "2024-05-02"}],
                            "highlight": {"start": 0, "end": len(_TEXT_A), "text": _TEXT_A}}]},
     "AddStatementsRequest": {"statements": [{
         "text": _TEXT_A, "organisation": "Wexcombe County Council", "date": "2024-03-12",
@@ -204,6 +241,14 @@ EXAMPLES = {
     "Deleted": {"deleted": 42},
     "Organisations": {"organisations": [{"name": "Wexcombe County Council", "statements": 12,
                                          "first_date": "2019-04-01", "last_date": "2024-03-12"}]},
+    "StatementsPage": {"offset": 0, "limit": 100, "total": 1, "has_more": False, "statements": [_STATEMENT]},
+    "Trend": {"interval": "year", "theme": "workforce", "query": None, "relevance_floor": None,
+              "series": [{"period": "2022", "count": 3}, {"period": "2023", "count": 0}, {"period": "2024", "count": 5}],
+              "total": 9, "undated": 1, "imprecise": 0},
+    "OrganisationThemes": {"organisation": "Wexcombe County Council", "interval": "year", "statements": 12,
+                           "first_date": "2019-04-01", "last_date": "2024-03-12", "periods": ["2019", "2020"],
+                           "themes": [{"theme": "workforce", "total": 5, "counts": [2, 3]},
+                                      {"theme": "funding", "total": 2, "counts": [0, 2]}]},
     "OpenAPIDocument": {"openapi": "3.1.0", "info": {"title": "joinedup API", "version": "1.0.0"},
                         "paths": {"/api/v1/health": {"get": {"summary": "Service health"}}}},
 }
@@ -225,6 +270,7 @@ TAGS = [
     {"name": "statements", "description": "SQLiteStore and remove statements."},
     {"name": "labels", "description": "Labelled examples for retraining, and the review queue that asks for them."},
     {"name": "models", "description": "Model versions, retraining and background jobs."},
+    {"name": "analysis", "description": "Counts over time: trends by theme and query, organisations' themes."},
     {"name": "service", "description": "Health, metrics and this document."},
 ]
 

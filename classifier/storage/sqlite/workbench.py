@@ -6,8 +6,21 @@ from __future__ import annotations
 from classifier.storage.records import Filters, Statement, organisation_key
 
 
+def _spellings(db, keys: list[str]) -> dict[str, str]:
+    """The name each organisation key is shown by: its most common spelling (the first in order on a tie)."""
+    best: dict[str, tuple[int, str]] = {}
+    for i in range(0, len(keys), 900):
+        chunk = keys[i:i + 900]
+        for key, name, n in db.execute(
+                "SELECT organisation_key, organisation, COUNT(*) FROM statements WHERE organisation_key IN"
+                f" ({','.join('?' * len(chunk))}) GROUP BY organisation_key, organisation", chunk):
+            if key not in best or (-n, name) < (-best[key][0], best[key][1]):
+                best[key] = (n, name)
+    return {k: name for k, (_, name) in best.items()}
+
+
 class WorkbenchMixin:
-    """Mixed into SQLiteStore, whose ``_tx``, ``_filter_clause``, ``get`` and ``_statement`` it uses."""
+    """Mixed into SQLiteStore, whose ``_tx``, ``_filter_clause`` and ``get`` it uses."""
 
     # -- copy signatures (classifier/search/copies.py) ----------------------------------------------------------
     def reset_copy_signatures(self, version: str) -> None:
@@ -68,6 +81,16 @@ class WorkbenchMixin:
                     out[r[0]] = r[1]
         return out
 
+    def dates_of(self, ids: list[int]) -> dict[int, str | None]:
+        out = {}
+        with self._tx(write=False) as db:
+            for i in range(0, len(ids), 900):
+                chunk = ids[i:i + 900]
+                for r in db.execute(f"SELECT id, date FROM statements WHERE id IN ({','.join('?' * len(chunk))})",
+                                    chunk):
+                    out[r[0]] = r[1]
+        return out
+
     def passing(self, ids: list[int], filters: Filters) -> set[int]:
         """Which of ``ids`` pass ``filters``."""
         if not filters:
@@ -83,13 +106,9 @@ class WorkbenchMixin:
         return out
 
     # -- counts for trends and organisation tables (classifier/analysis/trends.py) ------------------------------
-    def date_counts(self, filters: Filters, theme: str | None = None) -> list[tuple[str | None, int]]:
-        """(stored date or None, number of statements) for the statements passing ``filters`` and, with
-        ``theme``, tagged with it."""
+    def date_counts(self, filters: Filters) -> list[tuple[str | None, int]]:
+        """(stored date or None, number of statements) for the statements passing ``filters``."""
         where, args = self._filter_clause(filters)
-        if theme is not None:
-            where += " AND s.id IN (SELECT statement_id FROM statement_themes WHERE theme = ?)"
-            args = [*args, theme]
         with self._tx(write=False) as db:
             return [(r[0], r[1]) for r in db.execute(
                 f"SELECT s.date, COUNT(*) FROM statements s WHERE {where} GROUP BY s.date ORDER BY s.date", args)]
@@ -108,23 +127,20 @@ class WorkbenchMixin:
         ``filters``; an organisation written several ways (case, spacing) is one, shown by its first spelling."""
         where, args = self._filter_clause(filters)
         with self._tx(write=False) as db:
-            names = {r[0]: r[1] for r in db.execute(
-                f"SELECT s.organisation_key, MIN(s.organisation) FROM statements s WHERE {where}"
-                " AND s.organisation_key IS NOT NULL GROUP BY s.organisation_key", args)}
             totals = db.execute(f"SELECT s.organisation_key, '', COUNT(*) FROM statements s WHERE {where}"
                                 " AND s.organisation_key IS NOT NULL GROUP BY s.organisation_key", args).fetchall()
             themed = db.execute(
                 "SELECT s.organisation_key, t.theme, COUNT(*) FROM statements s JOIN statement_themes t"
                 f" ON t.statement_id = s.id WHERE {where} AND s.organisation_key IS NOT NULL"
                 " GROUP BY s.organisation_key, t.theme", args).fetchall()
+            names = _spellings(db, [r[0] for r in totals])
         return [(names[r[0]], r[1], r[2]) for r in [*totals, *themed]]
 
     def organisation_name(self, name: str) -> str | None:
         """The stored spelling of the organisation ``name`` matches (case and spacing ignored), or None."""
         key = organisation_key(name)
         with self._tx(write=False) as db:
-            row = db.execute("SELECT MIN(organisation) FROM statements WHERE organisation_key = ?", (key,)).fetchone()
-        return row[0] if row else None
+            return _spellings(db, [key]).get(key) if key else None
 
     def organisation_suggestions(self, text: str, limit: int) -> list[dict]:
         """Organisations whose name contains ``text`` (case and spacing ignored): names starting with it first,
@@ -133,12 +149,13 @@ class WorkbenchMixin:
         pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with self._tx(write=False) as db:
             rows = db.execute(
-                "SELECT MIN(organisation) AS name, COUNT(*) AS n, MIN(date) AS first, MAX(date) AS last,"
+                "SELECT organisation_key AS okey, COUNT(*) AS n, MIN(date) AS first, MAX(date) AS last,"
                 " organisation_key LIKE ? ESCAPE '\\' AS starts FROM statements"
                 " WHERE organisation_key LIKE ? ESCAPE '\\' GROUP BY organisation_key"
-                " ORDER BY starts DESC, n DESC, name LIMIT ?",
+                " ORDER BY starts DESC, n DESC, okey LIMIT ?",
                 (pattern[1:], pattern, limit)).fetchall()
-        return [{"name": r["name"], "statements": r["n"], "first_date": r["first"], "last_date": r["last"]}
+            names = _spellings(db, [r["okey"] for r in rows])
+        return [{"name": names[r["okey"]], "statements": r["n"], "first_date": r["first"], "last_date": r["last"]}
                 for r in rows]
 
     # -- the corpus, paged (classifier/exports/) ----------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Analyses over the stored statements: counts over time by theme, organisation and query (``trends``)."""
