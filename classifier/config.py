@@ -38,6 +38,9 @@ class Settings:
     seed: int = 13
     # A retrained model is activated only if its frozen-test micro-F1 is at most this much below the active one's.
     gate_margin: float = 0.01
+    # Empty: the embedded default (SQLite + FAISS in data_dir). "postgresql://..." keeps everything in that
+    # PostgreSQL database instead (pgvector + full-text search; needs the [postgres] extra). classifier/storage.
+    database_url: str = ""
 
     @property
     def codebook_path(self) -> Path:

@@ -21,9 +21,10 @@ from classifier.text.readers import Document, check_document, checked_field, doc
 from classifier.text.paragraphs import split_paragraphs
 from classifier.text.structure import Block, structure
 from classifier.model.registry import Registry
-from classifier.search.engine import SearchIndex
+from classifier.search.factory import open_search
 from classifier.storage.records import AddResult, NewStatement, check_int
-from classifier.storage.sqlite import SQLiteStore
+from classifier.storage import open_store
+from classifier.storage.base import Store
 from classifier.tagging.scorer import TagResult, ThemeScorer
 
 INGEST_BATCH = 64
@@ -92,13 +93,22 @@ class Pipeline:
 
     # -- the statement store and search ----------------------------------------------------------------------
     @cached_property
-    def store(self) -> SQLiteStore:
-        return SQLiteStore(self.settings.db_path)
+    def store(self) -> Store:
+        """The configured backend's store: SQLite in the data directory, or PostgreSQL (JOINEDUP_DATABASE_URL)."""
+        return open_store(self.settings)
 
     @cached_property
-    def search_index(self) -> SearchIndex:
+    def search_index(self):
+        """The search engine that goes with the store (FAISS + keyword index, or SQL in PostgreSQL)."""
         self.check_vector_space()
-        return SearchIndex(self.store, self.embedder, self.settings.data_dir / "index")
+        return open_search(self.settings, self.store, self.embedder)
+
+    def close(self) -> None:
+        """Return the store's database connections (PostgreSQL keeps a pool); the SQLite store holds none."""
+        store = self.__dict__.pop("store", None)
+        self.__dict__.pop("search_index", None)
+        if store is not None and hasattr(store, "close"):
+            store.close()
 
     def check_vector_space(self) -> None:
         """Refuse to mix vector spaces: stored vectors must come from the configured embedder."""
