@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from flask import Blueprint, abort, current_app, render_template, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 
 bp = Blueprint("web", __name__)
 
@@ -29,3 +29,57 @@ def docs_asset(filename: str):
     if filename not in SWAGGER_UI_FILES:
         abort(404)
     return send_from_directory(str(SWAGGER_UI_DIST), filename, max_age=3600)
+
+
+def _heat(count: int, top: int) -> int:
+    """A shade from 0 (none) to 4 for a table cell, relative to ``top``: classes h0..h4 in workbench.css."""
+    if count <= 0 or top <= 0:
+        return 0
+    return min(4, 1 + int(4 * count / (top + 1)))
+
+
+@bp.get("/trends")
+def trends():
+    """The trends view: a chart of statements per period and the organisations x themes table."""
+    from classifier.analysis.trends import INTERVALS, RELEVANCE_FLOOR, organisation_crosstab, trend
+    from classifier.errors import JoinedupError
+    from classifier.storage.records import Filters
+    from classifier.text.dates import parse_date
+    from classifier.text.policy import check_text
+
+    from .charts import bar_chart
+
+    p = current_app.extensions["joinedup"]
+    labels = {t.id: t.label for t in p.codebook.themes}
+    args = {"theme": request.args.get("theme", ""), "interval": request.args.get("interval", "year"),
+            "since": request.args.get("since", ""), "until": request.args.get("until", ""),
+            "q": request.args.get("q", ""), "organisations": request.args.getlist("organisation")}
+    result = crosstab = chart = error = None
+    try:
+        organisations = tuple(check_text(o, "organisation", 300) for o in args["organisations"])
+        filters = Filters((), organisations, parse_date(args["since"] or None, "since"),
+                          parse_date(args["until"] or None, "until"))
+        query = check_text(args["q"], "q", 1000) if args["q"].strip() else None
+        result = trend(p, args["theme"] or None, filters, args["interval"], query)
+        crosstab = organisation_crosstab(p, filters)
+    except JoinedupError as exc:  # shown on the page, as the API would return it
+        error = exc.message
+    if result and result.series:
+        what = labels.get(result.theme, "all") if result.theme else "All"
+        chart = bar_chart([(s.period, s.count) for s in result.series],
+                          f"{what} statements per {result.interval}" + (f" matching {result.query}" if result.query else ""))
+    return render_template("trends.html", themes=p.codebook.themes, labels=labels, intervals=INTERVALS, args=args,
+                           result=result, crosstab=crosstab, chart=chart, error=error, floor=RELEVANCE_FLOOR,
+                           heat=_heat), 422 if error else 200
+
+
+@bp.get("/organisations/<name>")
+def organisation(name: str):
+    """An organisation's page: the themes it raised, per period."""
+    from classifier.analysis.trends import INTERVALS, organisation_themes
+
+    p = current_app.extensions["joinedup"]
+    table = organisation_themes(p, name, request.args.get("interval", "year"))
+    top = max((c for row in table.themes for c in row.counts), default=0)
+    return render_template("organisation.html", table=table, intervals=INTERVALS, heat=_heat, top=top,
+                           labels={t.id: t.label for t in p.codebook.themes})

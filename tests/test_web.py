@@ -94,7 +94,7 @@ def test_errors_are_shown_not_thrown(live_server, browser):
     browser.find_element(By.ID, "search-q").send_keys("x")
     browser.find_element(By.ID, "search-since").send_keys("01022022")
     browser.find_element(By.ID, "search-until").send_keys("01012020")
-    browser.find_element(By.CSS_SELECTOR, "#search-form button").click()
+    browser.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
     WebDriverWait(browser, 20).until(EC.text_to_be_present_in_element((By.ID, "search-status"), "since is after until"))
     assert "error" in browser.find_element(By.ID, "search-status").get_attribute("class")
 

@@ -30,9 +30,6 @@ async function loadThemes() {
   const body = await api("/api/v1/themes");
   themeOrder = body.themes.map(t => t.id);
   window.themeLabels = Object.fromEntries(body.themes.map(t => [t.id, t.label]));
-  const orgs = await api("/api/v1/organisations");
-  const list = document.getElementById("org-list");
-  for (const o of orgs.organisations) list.append(el("option", { value: o.name }));
 }
 
 document.getElementById("tag-form").addEventListener("submit", async (event) => {
@@ -57,27 +54,60 @@ document.getElementById("tag-form").addEventListener("submit", async (event) => 
   } catch (err) { status.textContent = err.message; status.className = "error"; }
 });
 
-document.getElementById("search-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
+// Search: one page of the ranking at a time; the pager and the export links follow the page shown.
+let searchOffset = 0;
+
+async function runSearch(offset) {
+  const form = new FormData(document.getElementById("search-form"));
   const params = new URLSearchParams();
   for (const [k, v] of form.entries()) if (v) params.append(k, v);
+  params.set("offset", String(offset));
+  const k = Number(params.get("k") || 10);
   const status = document.getElementById("search-status");
   const results = document.getElementById("search-results");
+  const pager = document.getElementById("search-pager");
+  const exports = document.getElementById("search-exports");
   results.replaceChildren();
+  pager.hidden = true; exports.hidden = true;
   status.textContent = "Searching…"; status.className = "";
   try {
     const body = await api(`/api/v1/search?${params}`);
-    status.textContent = body.results.length ? `${body.results.length} result(s).` : "No matching statements.";
+    searchOffset = body.offset;
+    const first = body.offset + 1, last = body.offset + body.results.length;
+    status.textContent = body.results.length ? `${body.results.length} result(s): ${first}–${last}${body.total !== null ? ` of ${body.total}` : ""}.`
+                                             : (body.offset ? "No more results." : "No matching statements.");
+    results.start = first;
     for (const r of body.results) {
       const h = r.highlight;
       const text = el("p", {}, r.text.slice(0, h.start), el("mark", {}, r.text.slice(h.start, h.end)), r.text.slice(h.end));
       const chips = el("div", { class: "chips" });
       for (const t of r.themes) chips.append(chip({ id: t.id, label: (window.themeLabels || {})[t.id] || t.id, score: t.score }));
       const meta = el("p", { class: "meta" }, `${r.organisation || "Unknown organisation"} · ${r.date || "undated"} · ${r.title || ""}`);
-      results.append(el("li", {}, meta, text, chips));
+      const item = el("li", { "data-id": r.id }, meta, text, chips);
+      if (r.copies.length) {
+        item.append(el("p", { class: "copies" }, "Also published by: " +
+          r.copies.map(c => `${c.organisation || "unknown organisation"} (${c.date || "undated"})`).join("; ")));
+      }
+      results.append(item);
     }
+    document.getElementById("search-prev").disabled = body.offset === 0;
+    document.getElementById("search-next").disabled = !body.has_more;
+    document.getElementById("search-range").textContent = body.results.length ? `${first}–${last}` : "";
+    pager.hidden = !(body.offset > 0 || body.has_more);
+    for (const fmt of ["csv", "jsonl"]) {
+      const link = new URLSearchParams(params); link.set("format", fmt);
+      document.getElementById(`export-${fmt}`).href = `/api/v1/search?${link}`;
+    }
+    exports.hidden = body.results.length === 0;
   } catch (err) { status.textContent = err.message; status.className = "error"; }
+}
+
+document.getElementById("search-form").addEventListener("submit", (event) => { event.preventDefault(); runSearch(0); });
+document.getElementById("search-next").addEventListener("click", () => {
+  runSearch(searchOffset + Number(document.getElementById("search-k").value || 10));
+});
+document.getElementById("search-prev").addEventListener("click", () => {
+  runSearch(Math.max(0, searchOffset - Number(document.getElementById("search-k").value || 10)));
 });
 
 function toggleChip(id, label, on, uncertain) {
