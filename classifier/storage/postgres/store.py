@@ -123,23 +123,31 @@ class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
         if not rows:
             return AddResult([], 0, 0)
         with self._tx(rows=psycopg.rows.tuple_row) as cur:
-            cur.executemany(f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join(['%s'] * 13)}, %b, %s)"
-                            " ON CONFLICT (content_hash) DO NOTHING RETURNING id", rows, returning=True)
+            # Known hashes first, so a duplicate takes no id from the sequence (ids stay as SQLite gives them);
+            # ON CONFLICT covers a concurrent transaction storing the same text between the two statements.
+            known = dict(cur.execute("SELECT content_hash, id FROM statements WHERE content_hash = ANY(%s)",
+                                     (keys,)).fetchall())
+            first: dict[str, int] = {}
+            for i, key in enumerate(keys):
+                if key not in known:
+                    first.setdefault(key, i)
+            fresh = sorted(first.values())
             new: dict[int, int] = {}   # input position -> new id
-            position = 0
-            while True:
-                row = cur.fetchone()
-                if row is not None:
-                    new[position] = row[0]
-                position += 1
-                if not cur.nextset():
-                    break
-            known = {}
-            missing = [keys[i] for i in range(len(keys)) if i not in new]
-            if missing:
-                cur.execute("SELECT content_hash, id FROM statements WHERE content_hash = ANY(%s)", (missing,))
-                known = dict(cur.fetchall())
-            ids = [new[i] if i in new else known[keys[i]] for i in range(len(keys))]
+            if fresh:
+                cur.executemany(f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join(['%s'] * 13)}, %b, %s)"
+                                " ON CONFLICT (content_hash) DO NOTHING RETURNING id", [rows[i] for i in fresh],
+                                returning=True)
+                for i in fresh:
+                    row = cur.fetchone()
+                    if row is not None:
+                        new[i] = row[0]
+                    cur.nextset()
+            raced = [keys[i] for i in fresh if i not in new]
+            if raced:
+                known.update(cur.execute("SELECT content_hash, id FROM statements WHERE content_hash = ANY(%s)",
+                                         (raced,)).fetchall())
+            by_hash = {**known, **{keys[i]: sid for i, sid in new.items()}}
+            ids = [new.get(i, by_hash[keys[i]]) for i in range(len(keys))]
             theme_rows = [(new[i], t, float(s)) for i in sorted(new) for t, s in themes_of[i].items()
                           if s >= thresholds.get(t, 1.01)]
             if theme_rows:
@@ -222,10 +230,11 @@ class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
                 last = rows[-1][0]
                 yield self._unpack(rows)
         else:
-            for i in range(0, len(ids), batch):
+            # Chunks of the given ids as SQLite makes them (900, its bound-parameter budget), each in id order.
+            for i in range(0, len(ids), 900):
                 with self._tx(write=False, rows=psycopg.rows.tuple_row) as cur:
                     rows = cur.execute("SELECT id, embedding FROM statements WHERE id = ANY(%s) ORDER BY id",
-                                       ([int(x) for x in ids[i:i + batch]],), binary=True).fetchall()
+                                       ([int(x) for x in ids[i:i + 900]],), binary=True).fetchall()
                 if rows:
                     yield self._unpack(rows)
 

@@ -9,6 +9,16 @@ import psycopg
 from classifier.storage.records import Filters, Statement, organisation_key
 
 
+def _spellings(cur, keys: list[str]) -> dict[str, str]:
+    """The name each organisation key is shown by: its most common spelling (the first in order on a tie)."""
+    if not keys:
+        return {}
+    return {r[0]: r[1] for r in cur.execute(
+        "SELECT DISTINCT ON (organisation_key) organisation_key, organisation FROM (SELECT organisation_key,"
+        " organisation, COUNT(*) AS n FROM statements WHERE organisation_key = ANY(%s) GROUP BY 1, 2) g"
+        " ORDER BY organisation_key, n DESC, organisation", (list(keys),))}
+
+
 class WorkbenchMixin:
     """Mixed into PostgresStore, whose ``_tx``, ``_put_meta``, ``_filter_clause`` and ``get`` it uses."""
 
@@ -68,6 +78,13 @@ class WorkbenchMixin:
             return {r[0]: r[1] for r in cur.execute("SELECT id, text FROM statements WHERE id = ANY(%s)",
                                                      ([int(i) for i in ids],))}
 
+    def dates_of(self, ids: list[int]) -> dict[int, str | None]:
+        if not ids:
+            return {}
+        with self._tx(write=False, rows=psycopg.rows.tuple_row) as cur:
+            return {r[0]: r[1] for r in cur.execute("SELECT id, date FROM statements WHERE id = ANY(%s)",
+                                                     ([int(i) for i in ids],))}
+
     def passing(self, ids: list[int], filters: Filters) -> set[int]:
         """Which of ``ids`` pass ``filters``."""
         if not filters:
@@ -80,13 +97,9 @@ class WorkbenchMixin:
                                               [*args, [int(i) for i in ids]])}
 
     # -- counts for trends and organisation tables (classifier/analysis/trends.py) ------------------------------
-    def date_counts(self, filters: Filters, theme: str | None = None) -> list[tuple[str | None, int]]:
-        """(stored date or None, number of statements) for the statements passing ``filters`` and, with
-        ``theme``, tagged with it."""
+    def date_counts(self, filters: Filters) -> list[tuple[str | None, int]]:
+        """(stored date or None, number of statements) for the statements passing ``filters``."""
         where, args = self._filter_clause(filters)
-        if theme is not None:
-            where += " AND s.id IN (SELECT statement_id FROM statement_themes WHERE theme = %s)"
-            args = [*args, theme]
         with self._tx(write=False, rows=psycopg.rows.tuple_row) as cur:
             # NULLS FIRST: SQLite sorts NULL before every value
             return [(r[0], r[1]) for r in cur.execute(
@@ -100,44 +113,44 @@ class WorkbenchMixin:
         with self._tx(write=False, rows=psycopg.rows.tuple_row) as cur:
             return [(r[0], r[1], r[2]) for r in cur.execute(
                 "SELECT t.theme, s.date, COUNT(*) FROM statements s JOIN statement_themes t ON t.statement_id = s.id"
-                f" WHERE {where} GROUP BY t.theme, s.date", args)]
+                f" WHERE {where} GROUP BY t.theme, s.date ORDER BY t.theme, s.date NULLS FIRST", args)]
 
     def organisation_theme_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
         """(organisation name, theme or '' for all its statements, count) over the statements passing
-        ``filters``; an organisation written several ways is one, shown by its first spelling."""
+        ``filters``; an organisation written several ways (case, spacing) is one, shown by its usual spelling."""
         where, args = self._filter_clause(filters)
         with self._tx(write=False, rows=psycopg.rows.tuple_row) as cur:
-            names = {r[0]: r[1] for r in cur.execute(
-                f"SELECT s.organisation_key, MIN(s.organisation) FROM statements s WHERE {where}"
-                " AND s.organisation_key IS NOT NULL GROUP BY s.organisation_key", args)}
             totals = cur.execute(f"SELECT s.organisation_key, '', COUNT(*) FROM statements s WHERE {where}"
-                                 " AND s.organisation_key IS NOT NULL GROUP BY s.organisation_key", args).fetchall()
+                                 " AND s.organisation_key IS NOT NULL GROUP BY s.organisation_key ORDER BY s.organisation_key",
+                                 args).fetchall()
             themed = cur.execute(
                 "SELECT s.organisation_key, t.theme, COUNT(*) FROM statements s JOIN statement_themes t"
                 f" ON t.statement_id = s.id WHERE {where} AND s.organisation_key IS NOT NULL"
-                " GROUP BY s.organisation_key, t.theme", args).fetchall()
+                " GROUP BY s.organisation_key, t.theme ORDER BY s.organisation_key, t.theme", args).fetchall()
+            names = _spellings(cur, [r[0] for r in totals])
         return [(names[r[0]], r[1], r[2]) for r in [*totals, *themed]]
 
     def organisation_name(self, name: str) -> str | None:
         """The stored spelling of the organisation ``name`` matches (case and spacing ignored), or None."""
+        key = organisation_key(name)
+        if not key:
+            return None
         with self._tx(write=False, rows=psycopg.rows.tuple_row) as cur:
-            row = cur.execute("SELECT MIN(organisation) FROM statements WHERE organisation_key = %s",
-                              (organisation_key(name),)).fetchone()
-        return row[0] if row else None
+            return _spellings(cur, [key]).get(key)
 
     def organisation_suggestions(self, text: str, limit: int) -> list[dict]:
         """Organisations whose name contains ``text`` (case and spacing ignored): names starting with it first,
         then by statement count."""
         key = organisation_key(text) or ""
         pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        with self._tx(write=False) as cur:
+        with self._tx(write=False, rows=psycopg.rows.tuple_row) as cur:
             rows = cur.execute(
-                "SELECT MIN(organisation) AS name, COUNT(*) AS n, MIN(date) AS first, MAX(date) AS last,"
+                "SELECT organisation_key, COUNT(*) AS n, MIN(date), MAX(date),"
                 " organisation_key LIKE %s ESCAPE '\\' AS starts FROM statements"
                 " WHERE organisation_key LIKE %s ESCAPE '\\' GROUP BY organisation_key"
-                " ORDER BY starts DESC, n DESC, name LIMIT %s", (pattern[1:], pattern, limit)).fetchall()
-        return [{"name": r["name"], "statements": r["n"], "first_date": r["first"], "last_date": r["last"]}
-                for r in rows]
+                " ORDER BY starts DESC, n DESC, organisation_key LIMIT %s", (pattern[1:], pattern, limit)).fetchall()
+            names = _spellings(cur, [r[0] for r in rows])
+        return [{"name": names[r[0]], "statements": r[1], "first_date": r[2], "last_date": r[3]} for r in rows]
 
     # -- the corpus, paged (classifier/exports/) ----------------------------------------------------------------
     def count_statements(self, filters: Filters) -> int:
