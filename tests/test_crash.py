@@ -16,6 +16,8 @@ from classifier.pipeline import Pipeline
 from classifier.storage.records import Filters
 
 BIN = Path(sys.executable).parent / "joinedup"
+# Run against the embedded store and against PostgreSQL (tests/conftest.py: ``backend``).
+BACKENDS = ("sqlite", "postgres")
 KILLS = 20
 
 
@@ -30,7 +32,8 @@ def _corpus(path: Path, n: int, start: int) -> Path:
 def test_kill_9_during_ingest_loses_nothing_acknowledged(trained, tmp_path):
     s = trained.settings
     env = dict(os.environ, JOINEDUP_DATA_DIR=str(s.data_dir), JOINEDUP_MODELS_DIR=str(s.models_dir),
-               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL=FAKE_EMBEDDER)
+               JOINEDUP_TRAINING_DATA_DIR=str(s.training_data_dir), JOINEDUP_EMBEDDING_MODEL=FAKE_EMBEDDER,
+               JOINEDUP_DATABASE_URL=s.database_url)
     Pipeline(s, embedder=trained.embedder).store  # the data dir exists before the first kill
     rng = random.Random(7)
     acknowledged: set[int] = set()
@@ -59,9 +62,10 @@ def test_kill_9_during_ingest_loses_nothing_acknowledged(trained, tmp_path):
         proc.wait()
 
         # a fresh process, as after a restart
-        db = sqlite3.connect(s.db_path)
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        db.close()
+        if not s.database_url:
+            db = sqlite3.connect(s.db_path)
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            db.close()
         pipe = Pipeline(s, embedder=trained.embedder)
         stored = set(pipe.store.filter_ids(Filters()))
         assert acknowledged <= stored, f"lost {len(acknowledged - stored)} acknowledged statements"
@@ -70,4 +74,5 @@ def test_kill_9_during_ingest_loses_nothing_acknowledged(trained, tmp_path):
         for sid, st in pipe.store.get(sample).items():
             top = pipe.search_index.search(st.text, k=1, mode="semantic").results[0]
             assert top.statement.id == sid or top.statement.text == st.text
+        pipe.close()
     assert kills >= KILLS * 0.75, f"only {kills} runs were killed mid-way"

@@ -8,6 +8,9 @@ from classifier.pipeline import Pipeline
 from classifier.search.engine import best_sentence, rrf
 from classifier.storage.records import Filters
 
+# Every test here that uses the store runs on both backends (tests/conftest.py: ``backend``).
+BACKENDS = ("sqlite", "postgres")
+
 DOCS = [
     Document("Social care needs a workforce plan with better pay for carers and staff. Vacancies are high.",
              "Wexcombe County Council", "2015-03-01", "Workforce"),
@@ -83,6 +86,7 @@ def test_a_write_in_one_process_is_seen_by_another_pipeline(loaded):
     assert other.search_index.count == 4
 
 
+@pytest.mark.one_backend  # the FAISS file of the embedded backend
 def test_index_file_mismatch_triggers_rebuild(loaded):
     loaded.search_index.sync()
     loaded.search_index.save()

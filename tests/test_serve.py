@@ -4,11 +4,17 @@ import os
 import socket
 import subprocess
 
+import pytest
+
 from classifier.model.training import train
 from service.cli import is_loopback
 
 from tests.conftest import call as _call
 from tests.fakes import FAKE_EMBEDDER
+
+# Read-your-writes and model activation across workers run on both backends (tests/conftest.py: ``backend``);
+# the tests of the HTTP edge alone run on the default one.
+BACKENDS = ("sqlite", "postgres")
 
 
 def test_a_write_acknowledged_by_one_worker_is_found_by_every_worker(live_server):
@@ -40,12 +46,14 @@ def test_an_activated_model_is_served_by_every_worker(live_server, trained):
     assert set(after) == {new}
 
 
+@pytest.mark.one_backend
 def test_unauthenticated_write_is_refused_by_the_server(live_server):
     port, _ = live_server
     status, body = _call(port, "POST", "/api/v1/statements", {"statements": [{"text": "x y z"}]})
     assert status == 401 and body["error"]["code"] == "unauthorized"
 
 
+@pytest.mark.one_backend
 def test_chunked_oversized_body_gets_413_from_the_server(live_server):
     port, _ = live_server
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
@@ -67,6 +75,7 @@ def test_chunked_oversized_body_gets_413_from_the_server(live_server):
     assert reply.startswith(b"HTTP/1.1 413") and b'"payload_too_large"' in reply
 
 
+@pytest.mark.one_backend
 def test_serve_refuses_a_public_address_without_a_token(trained):
     from tests.conftest import BIN
 
@@ -83,6 +92,7 @@ def test_loopback_detection():
     assert not is_loopback("0.0.0.0") and not is_loopback("8.8.8.8")
 
 
+@pytest.mark.one_backend
 def test_long_urls_get_json_errors_from_the_server(live_server):
     # issue 15.8: a URL over gunicorn's request-line limit (4094 by default) got gunicorn's HTML 414
     from urllib.parse import quote

@@ -6,6 +6,9 @@ from classifier.storage.records import Filters, NewStatement, content_hash
 from classifier.text.dates import parse_date
 from classifier.storage.sqlite import SQLiteStore
 
+# Every test here runs on both backends (tests/conftest.py: ``backend``, ``store``).
+BACKENDS = ("sqlite", "postgres")
+
 
 def _add(store, texts, org="Wexcombe County Council", date="2020-01-01", themes=None):
     vecs = np.eye(len(texts), 8, dtype=np.float32)
@@ -13,8 +16,7 @@ def _add(store, texts, org="Wexcombe County Council", date="2020-01-01", themes=
     return store.add([NewStatement(t, org, date) for t in texts], vecs, scores, {"funding": 0.5}, "v1")
 
 
-def test_add_returns_ids_in_input_order_and_dedupes(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite")
+def test_add_returns_ids_in_input_order_and_dedupes(store):
     first = _add(store, ["alpha text", "beta text"])
     again = _add(store, ["gamma text", "Alpha   TEXT"])
     assert first.added == 2 and again.added == 1 and again.duplicates == 1
@@ -22,16 +24,14 @@ def test_add_returns_ids_in_input_order_and_dedupes(tmp_path):
     assert store.count() == 3
 
 
-def test_same_text_from_another_organisation_is_not_a_duplicate(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite")
+def test_same_text_from_another_organisation_is_not_a_duplicate(store):
     _add(store, ["shared words"], org="A")
     r = _add(store, ["shared words"], org="B")
     assert r.added == 1
     assert content_hash("x", "A") != content_hash("x", "B")
 
 
-def test_themes_over_threshold_are_stored_and_filterable(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite")
+def test_themes_over_threshold_are_stored_and_filterable(store):
     r = _add(store, ["money", "people"], themes={"money": "funding"})
     got = store.get_one(r.ids[0])
     assert got.themes == [{"id": "funding", "score": 0.9}] and got.model_version == "v1"
@@ -39,8 +39,7 @@ def test_themes_over_threshold_are_stored_and_filterable(tmp_path):
     assert store.filter_ids(Filters(themes=("funding",))) == [r.ids[0]]
 
 
-def test_filters_by_organisation_case_insensitively_and_dates(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite")
+def test_filters_by_organisation_case_insensitively_and_dates(store):
     a = _add(store, ["one"], org="Wexcombe County Council", date="2014-05-01").ids[0]
     b = _add(store, ["two"], org="Other Trust", date="2019-05-01").ids[0]
     c = _add(store, ["three"], org="Other Trust", date=None).ids[0]
@@ -50,8 +49,7 @@ def test_filters_by_organisation_case_insensitively_and_dates(tmp_path):
     assert store.filter_ids(Filters(organisations=("Other Trust",))) == [b, c]
 
 
-def test_delete_logs_a_change_and_missing_is_not_found(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite")
+def test_delete_logs_a_change_and_missing_is_not_found(store):
     ids = _add(store, ["one", "two"]).ids
     seq = store.last_seq()
     store.delete(ids[0])
@@ -68,15 +66,13 @@ def test_delete_logs_a_change_and_missing_is_not_found(tmp_path):
             store.delete(impossible)
 
 
-def test_vectors_round_trip(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite")
+def test_vectors_round_trip(store):
     ids = _add(store, ["one", "two", "three"]).ids
     got_ids, vecs = next(store.vectors())
     assert got_ids.tolist() == ids and np.allclose(vecs, np.eye(3, 8))
 
 
-def test_failed_batch_leaves_nothing_behind(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite")
+def test_failed_batch_leaves_nothing_behind(store):
     with pytest.raises(Exception):
         store.add([NewStatement("ok"), NewStatement(None)], np.zeros((2, 8), np.float32), [{}, {}], {}, "v1")
     assert store.count() == 0 and store.last_seq() == 0
@@ -88,17 +84,15 @@ def test_bad_dates_are_rejected(bad):
         parse_date(bad)
 
 
-def test_organisations_lists_counts(tmp_path):
-    store = SQLiteStore(tmp_path / "s.sqlite")
+def test_organisations_lists_counts(store):
     _add(store, ["a", "b"], org="A")
     _add(store, ["c"], org="B")
     assert [(o["name"], o["statements"]) for o in store.organisations()] == [("A", 2), ("B", 1)]
 
 
-def test_integers_outside_sqlite_range_are_refused_before_the_bind(tmp_path):
+def test_integers_outside_sqlite_range_are_refused_before_the_bind(store):
     from classifier.storage.records import MAX_ID, check_int
 
-    store = SQLiteStore(tmp_path / "s.sqlite")
     for bad in (10 ** 29, MAX_ID + 1, 0, -3, True, 1.0, "1"):
         with pytest.raises(InvalidInput, match="statement_id"):
             store.add_labels([("text", [], "api", bad)])
@@ -112,9 +106,8 @@ def test_integers_outside_sqlite_range_are_refused_before_the_bind(tmp_path):
             store.get_job(impossible)
 
 
-def test_review_candidates_leave_out_labelled_statements(tmp_path):
+def test_review_candidates_leave_out_labelled_statements(store):
     # issue 15.11: a statement an analyst had labelled kept coming back to the review queue
-    store = SQLiteStore(tmp_path / "s.sqlite")
     ids = _add(store, ["one", "two", "three"]).ids
     assert [sid for sid, _, _ in store.scores_near_thresholds({"funding": 0.5}, 10)] == ids
     store.add_labels([("two", ["funding"], "correction", ids[1]), ("free text", [], "api", None)])
@@ -126,9 +119,8 @@ def test_review_candidates_leave_out_labelled_statements(tmp_path):
     ("Defect Council\u200e", "defect council"), ("De\u00adfect Council", "Defect Council"),
     ("Ｄefect Council", "defect council"), ("Defect Council", " Defect\u200b Council "),
 ])
-def test_organisations_match_ignoring_case_width_spacing_and_invisible_marks(tmp_path, stored, asked):
+def test_organisations_match_ignoring_case_width_spacing_and_invisible_marks(store, stored, asked):
     # issue 15.11: one key (store.organisation_key) for storing, filtering and listing organisations
-    store = SQLiteStore(tmp_path / "s.sqlite")
     sid = _add(store, ["one"], org=stored).ids[0]
     _add(store, ["two"], org="Other Trust")
     assert store.filter_ids(Filters(organisations=(asked,))) == [sid]
@@ -137,6 +129,7 @@ def test_organisations_match_ignoring_case_width_spacing_and_invisible_marks(tmp
 
 
 def test_stored_organisation_keys_are_recomputed_when_the_key_changes(tmp_path):
+    # SQLite only: it rewrites the file behind the store's back
     import sqlite3
 
     store = SQLiteStore(tmp_path / "s.sqlite")
