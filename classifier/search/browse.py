@@ -9,7 +9,7 @@ reaches (``DEPTHS``), never on ``k`` or ``offset`` alone, so ``k=10&offset=10`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from classifier.errors import InvalidInput
 from classifier.search import copies as copy_method
@@ -81,7 +81,8 @@ def date_key(statement: Statement, newest_first: bool = False) -> tuple:
 
 def group_copies(store, hits: tuple[SearchHit, ...], query: str, filters: Filters) -> list[BrowseHit]:
     """One hit per group of copies, in the order of each group's best-ranked member: the group's earliest
-    statement (passing ``filters``) with its best score, and the others as copies, earliest first."""
+    statement (passing ``filters``) with its best score, and the others as copies, earliest first. Highlights
+    are left to the page (``browse``)."""
     if not hits:
         return []
     copy_method.sync_signatures(store)
@@ -102,7 +103,7 @@ def group_copies(store, hits: tuple[SearchHit, ...], query: str, filters: Filter
         seen |= group
         members = sorted((statements[i] for i in group), key=date_key)
         first = members[0]
-        hit = h if first.id == sid else SearchHit(first, h.score, best_sentence(first.text, query))
+        hit = h if first.id == sid else SearchHit(first, h.score, None)
         out.append(BrowseHit(hit, tuple(Copy(m.id, m.organisation, m.date) for m in members[1:])))
     return out
 
@@ -122,14 +123,16 @@ def browse(index: SearchIndex, query: str, k: int = 10, offset: int = 0, filters
     for depth in DEPTHS:
         if need >= depth and depth != MAX_DEPTH:
             continue
-        response = index.search(query, k=depth, filters=filters, mode=mode)
+        # Highlights cost a sentence split per hit: found below for the page's hits alone.
+        response = index.search(query, k=depth, filters=filters, mode=mode, highlights=False)
         raw = response.results
         ranked = (group_copies(index.store, raw, response.query, filters) if group
                   else [BrowseHit(h) for h in raw])
         ended = len(raw) < depth
         if len(ranked) > need or ended or depth == MAX_DEPTH:
             break
-    page = ranked[offset:need]
+    page = [replace(h, hit=replace(h.hit, highlight=best_sentence(h.statement.text, response.query)))
+            for h in ranked[offset:need]]
     if sort != "relevance":
         page = sorted(page, key=lambda h: date_key(h.statement, newest_first=sort == "-date"))
     return BrowseResult(response.query, mode, sort, offset, k, tuple(page), len(ranked) > need,

@@ -46,7 +46,7 @@ class Highlight:
 class SearchHit:
     statement: Statement
     score: float
-    highlight: Highlight
+    highlight: Highlight | None
 
     def to_dict(self) -> dict:
         s = self.statement
@@ -210,8 +210,10 @@ class SearchIndex:
             return [(int(self._bm25_ids[d]), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
-               weights: tuple[float, float] = HYBRID_WEIGHTS) -> SearchResponse:
-        """Rank statements for ``query``; filters restrict the candidates before any ranking."""
+               weights: tuple[float, float] = HYBRID_WEIGHTS, highlights: bool = True) -> SearchResponse:
+        """Rank statements for ``query``; filters restrict the candidates before any ranking. With
+        ``highlights`` false the hits carry ``highlight=None`` (a caller showing only some of them, such as a
+        page of results, finds the sentences for those alone with ``best_sentence``)."""
         query = " ".join((query or "").split())
         if not query:
             raise InvalidInput("the query is empty")
@@ -235,6 +237,6 @@ class SearchIndex:
             keyword = self.keyword(query, pool, candidates)
             ranked = rrf([[i for i, _ in dense], [i for i, _ in keyword]], weights)[:k]
         statements = self.store.get([i for i, _ in ranked])
-        hits = tuple(SearchHit(statements[i], s, best_sentence(statements[i].text, query))
+        hits = tuple(SearchHit(statements[i], s, best_sentence(statements[i].text, query) if highlights else None)
                      for i, s in ranked if i in statements)
         return SearchResponse(query, mode, hits)
