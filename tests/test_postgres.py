@@ -196,3 +196,17 @@ def test_vectors_are_stored_exactly(pg):
     r = pg.add([NewStatement(f"text {i}") for i in range(5)], vecs, [{}] * 5, {}, "v1")
     ids, got = next(pg.vectors())
     assert ids.tolist() == r.ids and np.array_equal(got, vecs) and got.dtype == np.float32
+
+
+def test_a_scratch_store_lives_in_its_own_schema_and_is_dropped(pg, settings, tmp_path):
+    """Search evaluation loads its corpus into a scratch store: never into the configured database."""
+    from classifier.storage import scratch_settings
+
+    _add(pg, ["kept in the real store"])
+    with scratch_settings(settings, tmp_path / "scratch") as scratch:
+        temp = open_store(scratch)
+        _add(temp, ["only in the scratch store", "and this"])
+        assert temp.count() == 2 and pg.count() == 1
+        temp.close()
+    assert pg.count() == 1
+    assert _sql(pg, "SELECT COUNT(*) FROM pg_namespace WHERE nspname LIKE 'joinedup_scratch_%%'") == [(0,)]

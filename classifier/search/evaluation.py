@@ -78,11 +78,12 @@ def score_modes(index: SearchIndex, url_of: dict, judged: list[Judged], weights=
     return out
 
 
-def load_corpus_index(pipe, corpus: Path, workdir: Path):
-    """A temporary store + index holding ``corpus``, embedded through the pipeline's cache."""
+def load_corpus_index(pipe, corpus: Path, workdir: Path, settings=None):
+    """A temporary store + index holding ``corpus``, embedded through the pipeline's cache (``settings``: where
+    that store lives, see ``storage.scratch_settings``; by default a data directory in ``workdir``)."""
     from classifier.pipeline import Pipeline
 
-    temp = Pipeline(replace(pipe.settings, data_dir=workdir), embedder=pipe.cached_embedder)
+    temp = Pipeline(settings or replace(pipe.settings, data_dir=workdir), embedder=pipe.cached_embedder)
     temp.ingest_documents(documents_from_path(corpus))
     store = temp.store
     url_of = {s.id: s.url for s in store.get(store.filter_ids(Filters()) or [0]).values()}
@@ -93,8 +94,10 @@ def evaluate_search(pipe, judgements: Path, corpus: Path) -> list[ModeScore]:
     judged = load_judgements(judgements)
     if not judged:
         raise DataError(f"no judged queries in {judgements}")
-    with tempfile.TemporaryDirectory() as tmp:
-        index, url_of = load_corpus_index(pipe, corpus, Path(tmp))
+    from classifier.storage import scratch_settings
+
+    with tempfile.TemporaryDirectory() as tmp, scratch_settings(pipe.settings, Path(tmp)) as scratch:
+        index, url_of = load_corpus_index(pipe, corpus, Path(tmp), scratch)
         missing = {u for j in judged for u in j.relevance} - set(url_of.values())
         if missing:
             raise DataError(f"{len(missing)} judged url(s) are not in the corpus, e.g. {sorted(missing)[0]}")

@@ -12,6 +12,11 @@ is a new subpackage here plus a branch in ``open_store`` (and in ``classifier.se
 
 from __future__ import annotations
 
+import uuid
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
 from classifier.errors import ConfigError
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -44,3 +49,20 @@ def open_store(settings):
     from classifier.storage.sqlite import SQLiteStore
 
     return SQLiteStore(settings.db_path)
+
+
+@contextmanager
+def scratch_settings(settings, workdir: Path):
+    """Settings for a throwaway store beside the configured one (search evaluation loads its corpus there):
+    the data directory ``workdir`` and, with PostgreSQL, a schema of its own in the same database, dropped when
+    the block ends. Nothing is written to the configured store."""
+    if not is_postgres(settings):
+        yield replace(settings, data_dir=Path(workdir))
+        return
+    postgres = postgres_backend()
+    schema = f"joinedup_scratch_{uuid.uuid4().hex[:12]}"
+    url = postgres.create_schema(settings.database_url.strip(), schema)
+    try:
+        yield replace(settings, data_dir=Path(workdir), database_url=url)
+    finally:
+        postgres.drop_schema(settings.database_url.strip(), schema)

@@ -4,6 +4,6 @@ HNSW index, tsvector keyword search, themes, the change log, labels, jobs). Sele
 Imported only when such a URL is configured, so the embedded default never loads psycopg."""
 
 from .search import PostgresSearch
-from .store import PostgresStore
+from .store import PostgresStore, create_schema, drop_schema
 
-__all__ = ["PostgresSearch", "PostgresStore"]
+__all__ = ["PostgresSearch", "PostgresStore", "create_schema", "drop_schema"]

@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import contextmanager
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 import psycopg
+import psycopg.sql
 from pgvector.psycopg import register_vector
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -40,6 +42,22 @@ _COLUMNS = ("text, organisation, organisation_key, date, title, url, document_id
 def _configure(conn: psycopg.Connection) -> None:
     register_vector(conn)
     conn.commit()
+
+
+def create_schema(url: str, schema: str) -> str:
+    """Create ``schema`` in the database at ``url``; returns a URL whose tables live there (search_path
+    ``schema, public``, so the vector type in public is still found)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("CREATE SCHEMA {}").format(psycopg.sql.Identifier(schema)))
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={schema},public"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def drop_schema(url: str, schema: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(psycopg.sql.Identifier(schema)))
 
 
 class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
