@@ -99,6 +99,29 @@ def train(pipe: Pipeline, data, test, no_activate, force, seed, if_missing, reus
         sys.exit(3)
 
 
+def format_context(context: dict) -> list[str]:
+    """The context-aware stage against paragraphs alone: overall, per register and per kind, CV and test."""
+    if not context:
+        return []
+    lines = ["", "context-aware stage " + ("kept" if context.get("kept") else "NOT kept (no better in cross-validation)")]
+    for where in ("cv", "test"):
+        part = context.get(where)
+        if not part:
+            continue
+        ctx, alone = part["context"], part["context_free"]
+        lines.append(f"  {'cross-validation (grouped by document)' if where == 'cv' else 'frozen test set'}: micro-F1 "
+                     f"{alone['micro_f1']:.3f} alone -> {ctx['micro_f1']:.3f} in context, macro-F1 "
+                     f"{alone['macro_f1']:.3f} -> {ctx['macro_f1']:.3f}, themeless tagged "
+                     f"{1 - alone['themeless_kept_untagged']:.1%} -> {1 - ctx['themeless_kept_untagged']:.1%}")
+        for axis, rows in part["breakdown"].items():
+            lines.append(f"    by {axis:<8} {'n':>5} {'micro alone':>12} {'in context':>11} {'themeless tagged':>17}")
+            for key, row in rows.items():
+                a, c = row["context_free"], row["context"]
+                lines.append(f"      {key:<28.28} {c['n']:>5} {a['micro_f1']:>12.3f} {c['micro_f1']:>11.3f}"
+                             f"   {a['themeless_tagged']:>6.1%} -> {c['themeless_tagged']:.1%}")
+    return lines
+
+
 def format_training(result) -> str:
     """The training report as text: model selection, CV and test tables, comparison and decision."""
     lines = ["model selection (cross-validated micro / macro F1):" if result.params_source == "selected" else
@@ -109,6 +132,7 @@ def format_training(result) -> str:
     lines += ["", format_report(result.cv, result.baseline_cv)]
     if result.test:
         lines += ["", format_report(result.test, result.baseline_test)]
+    lines += format_context(result.context)
     for theme, why in result.skipped_themes.items():
         lines.append(f"not trained: {theme} ({why})")
     if result.comparison:

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from classifier.model.context import ContextTagger, DocumentLayout, context_features
 from classifier.model.tagger import ThemeTagger
 
 
@@ -33,10 +34,37 @@ class ThemeModel:
     vectorizer: TfidfVectorizer | None = None
     use_embeddings: bool = True
     char_vectorizer: TfidfVectorizer | None = None
+    # The second, context-aware stage for paragraphs read in their document (model/context.py); None when
+    # training found it no better than the paragraph alone, or for models saved before it existed.
+    context: ContextTagger | None = None
+    # With a gate, the tagger has one column more than there are themes: "the paragraph raises any theme at
+    # all", learnt from every themed and themeless paragraph. Only the context stage reads it, as evidence
+    # against tagging procedure, biographies and "about us" text. None: every column is a theme.
+    n_themes: int | None = None
+
+    def _themes(self, matrix: np.ndarray) -> np.ndarray:
+        return matrix[..., :self.n_themes] if self.n_themes is not None else matrix
 
     @property
     def thresholds(self) -> np.ndarray:
-        return self.tagger.thresholds_
+        return self._themes(self.tagger.thresholds_)
+
+    @property
+    def document_thresholds(self) -> np.ndarray:
+        """Thresholds for paragraphs tagged in their document (the context stage's, when there is one)."""
+        return self.context.thresholds_ if self.context is not None else self.thresholds
+
+    def document_proba(self, texts, vectors: np.ndarray, layouts: list[DocumentLayout]) -> np.ndarray:
+        """Probabilities for rows read in their documents: the first stage for every row, then, for the rows
+        that ``layouts`` place in a document, the context stage. Rows only a layout's title points at keep
+        their first-stage probabilities."""
+        full = self.tagger.predict_proba(self.features(texts, vectors))
+        out = self._themes(full).copy()
+        if self.context is None or not layouts:
+            return out
+        rows = np.concatenate([np.asarray(lay.rows, dtype=int) for lay in layouts])
+        out[rows] = self.context.predict_proba(context_features(full, layouts))
+        return out
 
     def features(self, texts, vectors: np.ndarray):
         if self.vectorizer is None:
@@ -50,14 +78,14 @@ class ThemeModel:
         return hstack(blocks).tocsr()
 
     def predict_proba(self, texts, vectors: np.ndarray) -> np.ndarray:
-        return self.tagger.predict_proba(self.features(texts, vectors))
+        return self._themes(self.tagger.predict_proba(self.features(texts, vectors)))
 
     def predict(self, texts, vectors: np.ndarray) -> np.ndarray:
-        return self.tagger.predict(self.features(texts, vectors))
+        return self._themes(self.tagger.predict(self.features(texts, vectors)))
 
     def lexical_part(self) -> "ThemeModel":
         """A freshly fitted blended model's TF-IDF half as a lexical model of its own (the baseline)."""
-        return ThemeModel(self.tagger.lexical_tagger(), self.vectorizer, use_embeddings=False)
+        return ThemeModel(self.tagger.lexical_tagger(), self.vectorizer, use_embeddings=False, n_themes=self.n_themes)
 
 
 def fit_model(params: dict, texts: list[str], vectors: np.ndarray, Y: np.ndarray, seed: int,

@@ -22,6 +22,7 @@ from classifier.model.dataset import load_labelled
 from classifier.model.embeddings import Embedder
 from classifier.errors import DataError, JoinedupError
 from classifier.model.evaluation import EvaluationReport, evaluate
+from classifier.model.context import DocumentLayout, cross_validated_context, layouts_for
 from classifier.model.features import fit_model
 from classifier.model.tagger import best_thresholds
 from classifier.model.registry import Registry, new_version, utc_now
@@ -40,6 +41,8 @@ BASELINE = {"kind": "lexical", "C": 16.0, "class_weight": "balanced"}
 CV_FOLDS = 5
 MIN_POSITIVES = 15  # a theme with fewer training positives is not learned; the report says so
 GATE_MARGIN = 0.01  # a candidate may be at most this much worse (frozen-test micro-F1) than the active model
+# Regularisation of the context stage's regressions (few, dense, well-scaled features).
+CONTEXT_C = 1.0
 N_JOBS = None  # per-theme parallelism inside one fit: measured to cost more than it saves at this size
 
 
@@ -67,6 +70,9 @@ class TrainingResult:
     comparison: dict | None = None   # candidate against the model that was active, on the same test set
     decision: str = "activated"      # activated | rejected | saved (not activated on request)
     params_source: str = "selected"  # selected (by cross-validation among CANDIDATES) | reused (the active model's)
+    # The context-aware stage against the paragraph-alone model in the same run (grouped folds, frozen test
+    # documents), overall, per register and per paragraph kind; whether the stage was kept.
+    context: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -77,13 +83,25 @@ class TrainingResult:
             "baseline_test": self.baseline_test.to_dict() if self.baseline_test else None,
             "data_sha256": self.data_sha256, "n_train": self.n_train, "seconds": round(self.seconds, 1),
             "skipped_themes": self.skipped_themes, "comparison": self.comparison, "decision": self.decision,
-            "params_source": self.params_source,
+            "params_source": self.params_source, "context": self.context,
         }
 
 
-def _folds(Y: np.ndarray, seed: int, n_splits: int = CV_FOLDS):
-    n_splits = min(n_splits, max(2, len(Y) // 2))
-    return list(MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(np.zeros(len(Y)), Y))
+def _folds(Y: np.ndarray, seed: int, n_splits: int = CV_FOLDS, groups=None):
+    """Cross-validation folds, stratified by theme and, with ``groups``, grouped: every paragraph of a document
+    falls in the same fold, so no fold is scored by a model that saw its document's other paragraphs (the
+    neighbours that the context-aware model reads). Documents are stratified by the themes they contain."""
+    if groups is None:
+        n_splits = min(n_splits, max(2, len(Y) // 2))
+        return list(MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+                    .split(np.zeros(len(Y)), Y))
+    names, member = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    doc_Y = np.zeros((len(names), Y.shape[1]), dtype=int)
+    np.maximum.at(doc_Y, member, np.asarray(Y, dtype=int))
+    n_splits = min(n_splits, max(2, len(names) // 2))
+    splitter = MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return [(np.flatnonzero(np.isin(member, train_docs)), np.flatnonzero(np.isin(member, held_docs)))
+            for train_docs, held_docs in splitter.split(np.zeros(len(names)), doc_Y)]
 
 
 def shares_baseline(params: dict) -> bool:
@@ -117,6 +135,36 @@ def _cross_fitted_predictions(Y: np.ndarray, proba: np.ndarray, folds) -> np.nda
     for train, held in folds:
         pred[held] = (proba[held] >= best_thresholds(Y[train], proba[train])).astype(Y.dtype)
     return pred
+
+
+def document_layouts(labelled) -> list[DocumentLayout]:
+    """Each document's rows (examples in order) with their kinds, and the row that is its title, if any."""
+    title_rows = {}
+    for i, (g, e) in enumerate(zip(labelled.groups, labelled.examples)):
+        title = labelled.titles.get(g)
+        if title and g not in title_rows and " ".join(title.split()) == e.text:
+            title_rows[g] = i
+    return layouts_for(labelled.groups, [e.kind for e in labelled.examples], title_rows)
+
+
+def breakdown(labelled, themes: list[str], Y: np.ndarray, pred: np.ndarray, pred_alone: np.ndarray) -> dict:
+    """Micro/macro F1 and the themeless false-tag rate per register and per paragraph kind, for the
+    context-aware predictions and the paragraph-alone ones on the same rows."""
+    out: dict = {}
+    for axis, keys in (("register", [e.register or "-" for e in labelled.examples]),
+                       ("kind", [e.kind for e in labelled.examples])):
+        keys = np.asarray(keys)
+        out[axis] = {}
+        for key in sorted(set(keys.tolist())):
+            rows = keys == key
+            row = {}
+            for name, p in (("context", pred), ("context_free", pred_alone)):
+                rep = evaluate(key, themes, Y[rows], p[rows])
+                row[name] = {"micro_f1": round(rep.micro_f1, 4), "macro_f1": round(rep.macro_f1, 4),
+                             "themeless_tagged": round(1 - rep.themeless_kept_untagged, 4),
+                             "themeless": rep.themeless_examples, "n": rep.n_examples}
+            out[axis][key] = row
+    return out
 
 
 _WORKER: dict = {}
@@ -261,8 +309,10 @@ def _reusable_params(registry: Registry) -> dict | None:
 def _train(codebook, embedder, registry, data, test_path, seed, activate, progress, extra, force, margin,
            select, n_jobs):
     started = time.perf_counter()
-    train_set = load_labelled(data, codebook).with_extra(list(extra))
-    test_set = load_labelled(test_path, codebook) if test_path and Path(test_path).exists() else None
+    # Boilerplate is recognised by rule and never reaches the tagger, so it is not trained on either.
+    train_set = load_labelled(data, codebook).with_extra(list(extra)).without_boilerplate()
+    test_set = (load_labelled(test_path, codebook).without_boilerplate()
+                if test_path and Path(test_path).exists() else None)
     if test_set is not None and set(train_set.texts) & set(test_set.texts):
         raise DataError("the frozen test set shares paragraphs with the training data")
     Y_all = train_set.label_matrix(codebook)
@@ -277,7 +327,7 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
 
     progress(f"embedding {len(train_set.examples)} training paragraphs with {embedder.name}")
     X = embedder.embed(train_set.texts)
-    folds = _folds(Y, seed)
+    folds = _folds(Y, seed, groups=train_set.groups)
 
     texts = train_set.texts
     reused = None if select else _reusable_params(registry)
@@ -286,8 +336,12 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     progress(f"cross-validating {what} and the TF-IDF baseline ({CV_FOLDS} folds, {n_jobs} processes)")
     # Every fit known in advance goes to one pool of processes; when choosing among candidates, the winner's
     # final fit follows the choice.
-    run = cross_validate(param_sets, texts, X, Y, folds, seed, n_jobs, final=(0,) if reused else ())
-    preds, base_pred, base = run.preds, run.baseline_pred, run.baseline_model
+    # One more column than themes, "raises any theme" (the gate, see features.ThemeModel.n_themes).
+    n = Y.shape[1]
+    Yg = np.hstack([Y, Y.max(axis=1, keepdims=True)])
+    run = cross_validate(param_sets, texts, X, Yg, folds, seed, n_jobs, final=(0,) if reused else ())
+    preds, base_pred, base = [p[:, :n] for p in run.preds], run.baseline_pred[:, :n], run.baseline_model
+    base.n_themes = n
     candidates, best, best_k = [], None, None
     for k, (params, pred) in enumerate(zip(param_sets, preds)):
         rep = evaluate("cv", themes, Y, pred)
@@ -300,18 +354,38 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
 
     if reused:
         model = run.finals[0]
+        model.n_themes = n
     else:
         progress(f"fitting the final model {params}")
-        model = finalise(_fit_predict(params, texts, X, Y, np.arange(len(Y)), None, seed)[0], Y,
+        model = finalise(_fit_predict(params, texts, X, Yg, np.arange(len(Y)), None, seed)[0], Yg,
                          run.probas[best_k])
+    model.n_themes = n
+
+    progress("cross-validating the context-aware stage on the same document-grouped folds")
+    layouts = document_layouts(train_set)
+    ctx_proba, ctx_model = cross_validated_context(run.probas[best_k], Y, layouts, folds, CONTEXT_C)
+    ctx_pred = _cross_fitted_predictions(Y, ctx_proba, folds)
+    ctx_cv = evaluate(f"context-aware, {CV_FOLDS}-fold cross-validation grouped by document", themes, Y, ctx_pred)
+    keep_context = ctx_cv.micro_f1 > cv.micro_f1
+    if keep_context:
+        model.context = ctx_model
+    context = {"kept": keep_context, "cv": {"context": ctx_cv.to_dict(), "context_free": cv.to_dict(),
+                                             "breakdown": breakdown(train_set, themes, Y, ctx_pred, best_pred)}}
 
     test = baseline_test = None
     if test_set is not None:
         progress(f"scoring the frozen test set ({len(test_set.examples)} paragraphs)")
         Yt = test_set.label_matrix(codebook)[:, cols]
         Xt = embedder.embed(test_set.texts)
-        test = evaluate("frozen test set", themes, Yt, model.predict(test_set.texts, Xt))
+        alone = model.predict(test_set.texts, Xt)
+        in_context = (model.document_proba(test_set.texts, Xt, document_layouts(test_set))
+                      >= model.document_thresholds).astype(int)
+        # The frozen test set is read as documents, as a user pastes them: the figure the gate compares.
+        test = evaluate("frozen test set", themes, Yt, in_context)
         baseline_test = evaluate("TF-IDF baseline, frozen test set", themes, Yt, base.predict(test_set.texts, Xt))
+        context["test"] = {"context": test.to_dict(),
+                           "context_free": evaluate("frozen test set, paragraphs alone", themes, Yt, alone).to_dict(),
+                           "breakdown": breakdown(test_set, themes, Yt, in_context, alone)}
 
     comparison, decision = None, ("activated" if activate else "saved")
     active_version = registry.active_version()
@@ -319,8 +393,11 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
         try:
             active = registry.load(active_version, embedder.name, embedder.dimension)
             a_cols = [codebook.ids.index(t) for t in active.themes]
+            a_model = active.theme_model
+            a_pred = (a_model.document_proba(test_set.texts, Xt, document_layouts(test_set))
+                      >= a_model.document_thresholds).astype(int)
             a_report = evaluate("active model, frozen test set", active.themes,
-                                test_set.label_matrix(codebook)[:, a_cols], active.theme_model.predict(test_set.texts, Xt))
+                                test_set.label_matrix(codebook)[:, a_cols], a_pred)
             comparison = compare(test, a_report, active_version, cv.summary(),
                                  active.manifest.get("metrics", {}).get("cv"))
             if activate and not force and test.micro_f1 < a_report.micro_f1 - margin:
@@ -331,14 +408,16 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     version = new_version(train_set.sha256)
     result = TrainingResult(version, False, params, candidates, cv, baseline_cv, test, baseline_test,
                             train_set.sha256, len(train_set.examples), 0.0, skipped, comparison, decision,
-                            "reused" if reused else "selected")
-    metrics = {"cv": cv.summary(), "baseline_cv": baseline_cv.summary()}
+                            "reused" if reused else "selected", context)
+    metrics = {"cv": (ctx_cv if keep_context else cv).summary(), "baseline_cv": baseline_cv.summary(),
+               "cv_context_free": cv.summary()}
     if test:
         metrics.update(test=test.summary(), baseline_test=baseline_test.summary())
     manifest = {
         "version": version, "created": utc_now(), "seed": seed, "params": params,
         "embedding": {"name": embedder.name, "dimension": embedder.dimension},
         "themes": themes, "thresholds": {t: float(v) for t, v in zip(themes, model.thresholds)},
+        "document_thresholds": {t: float(v) for t, v in zip(themes, model.document_thresholds)},
         "training_data": {"sha256": train_set.sha256, "files": [Path(f).name for f in train_set.files],
                           "examples": len(train_set.examples),
                           "test_sha256": test_set.sha256 if test_set else None},

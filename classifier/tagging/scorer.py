@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 from classifier.model.codebook import Codebook
 from classifier.model.embeddings import Embedder
 from classifier.text.paragraphs import Paragraph
+from classifier.model.context import DocumentLayout
 from classifier.text.structure import Block, structure
 from classifier.model.registry import LoadedModel
 
@@ -68,6 +69,10 @@ class ThemeScorer:
         self.codebook = codebook
         self.theme_ids = model.themes
         self._thresholds = np.array([model.thresholds[t] for t in self.theme_ids])
+        # Paragraphs read in their document are cut at the context stage's thresholds (model/context.py);
+        # a model without that stage uses the same thresholds for both.
+        document = model.manifest.get("document_thresholds") or model.thresholds
+        self._document_thresholds = np.array([document[t] for t in self.theme_ids])
 
     @property
     def version(self) -> str:
@@ -83,8 +88,18 @@ class ThemeScorer:
         with threadpool_limits(limits=1, user_api="blas"):  # see training.train: BLAS threads thrash here
             return self.model.theme_model.predict_proba(texts, vectors)
 
-    def themes_for(self, proba_row: np.ndarray) -> tuple[ThemeScore, ...]:
-        on = [j for j in np.argsort(-proba_row, kind="stable") if proba_row[j] >= self._thresholds[j]]
+    def score_documents(self, texts: list[str], vectors: np.ndarray, layouts: list) -> np.ndarray:
+        """Per-theme probabilities for rows read in their documents (``features.ThemeModel.document_proba``)."""
+        if len(texts) == 0:
+            return np.zeros((0, len(self.theme_ids)))
+        # A model saved before the context stage existed has ``context`` None: the paragraph-alone scores.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self.model.theme_model.document_proba(texts, vectors, layouts)
+
+    def themes_for(self, proba_row: np.ndarray, thresholds: np.ndarray | None = None) -> tuple[ThemeScore, ...]:
+        """The themes at or over their thresholds (the paragraph-alone ones unless others are given), best first."""
+        thresholds = self._thresholds if thresholds is None else thresholds
+        on = [j for j in np.argsort(-proba_row, kind="stable") if proba_row[j] >= thresholds[j]]
         return tuple(ThemeScore(self.theme_ids[j], self._label(self.theme_ids[j]), round(float(proba_row[j]), 4))
                      for j in on)
 
@@ -112,7 +127,15 @@ class ThemeScorer:
         texts = [b.text for b in tagged_blocks]
         if vectors is None:
             vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
-        proba = self.score(texts, vectors)
+        title = " ".join(title.split()) if title else None
+        title_row = next((i for i, t in enumerate(texts) if t == title), None) if title else None
+        if title and title_row is None:
+            # A title given apart from the text is read as one more row, which only the context stage sees.
+            title_row = len(texts)
+            texts = texts + [title]
+            vectors = np.vstack([vectors, self.embedder.embed([title])])
+        layout = DocumentLayout(tuple(range(len(tagged_blocks))), tuple(b.kind for b in tagged_blocks), title_row)
+        proba = self.score_documents(texts, vectors, [layout] if tagged_blocks else [])
         rows = {b.index: row for b, row in zip(tagged_blocks, proba)}
         out = []
         for b in blocks:
@@ -120,7 +143,8 @@ class ThemeScorer:
             if row is None:
                 out.append(TaggedParagraph(b.index, b.text, b.start, b.end, (), {}, b.kind))
             else:
-                out.append(TaggedParagraph(b.index, b.text, b.start, b.end, self.themes_for(row),
+                out.append(TaggedParagraph(b.index, b.text, b.start, b.end,
+                                           self.themes_for(row, self._document_thresholds),
                                            {t: round(float(v), 4) for t, v in zip(self.theme_ids, row)}, b.kind))
         tagged = tuple(out)
         return TagResult(self.version, tagged, roll_up(tagged))
