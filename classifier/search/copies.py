@@ -112,11 +112,10 @@ def sync_signatures(store, batch: int = 2000) -> int:
     Called before grouping, in any process: it reads the change log, as the search index does, so a statement
     stored by one worker is grouped by the next search in any other. A change of ``METHOD`` re-signs all.
     """
-    method, done_seq, latest = store.copy_signature_state()
-    if method != METHOD:
+    if store.get_meta("copy_signatures") != METHOD:
         store.reset_copy_signatures(METHOD)
-        done_seq = 0
-    if latest == done_seq:
+    done_seq = int(store.get_meta("copy_signatures_seq") or 0)
+    if store.last_seq() == done_seq:
         return 0
     latest, added, _ = store.changes_since(done_seq)
     done = 0

@@ -47,14 +47,6 @@ class WorkbenchMixin:
             if row is None or int(row["value"]) < seq:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('copy_signatures_seq', ?)", (str(seq),))
 
-    def copy_signature_state(self) -> tuple[str | None, int, int]:
-        """(method the stored signatures were made with, change sequence they reach, latest change sequence), in
-        one read: what a search checks before grouping copies."""
-        with self._tx(write=False) as db:
-            meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('copy_signatures', 'copy_signatures_seq')"))
-            latest = db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
-        return meta.get("copy_signatures"), int(meta.get("copy_signatures_seq") or 0), latest
-
     def copy_candidates(self, ids: list[int]) -> dict[int, set[int]]:
         """For each id, the other statements sharing at least one LSH band with it."""
         out: dict[int, set[int]] = {i: set() for i in ids}
