@@ -103,7 +103,8 @@ def format_context(context: dict) -> list[str]:
     """The context-aware stage against paragraphs alone: overall, per register and per kind, CV and test."""
     if not context:
         return []
-    lines = ["", "context-aware stage " + ("kept" if context.get("kept") else "NOT kept (no better in cross-validation)")]
+    lines = ["", "context-aware stage " + ("kept" if context.get("kept") else
+                                          "NOT kept (in cross-validation, not fewer themeless tags at the same F1)")]
     for where in ("cv", "test"):
         part = context.get(where)
         if not part:
@@ -380,6 +381,11 @@ def reindex(pipe: Pipeline, reembed):
         click.echo(f"re-embedded {pipe.reembed()} statements with {pipe.embedder.name}")
     pipe.search_index.rebuild()
     click.echo(f"index rebuilt: {pipe.search_index.count} statements")
+    from classifier.search.copies import sync_signatures
+
+    signed = sync_signatures(pipe.store)
+    if signed:
+        click.echo(f"copy signatures: {signed} statements signed")
 
 
 @cli.command(name="evaluate-search")

@@ -43,6 +43,7 @@ MIN_POSITIVES = 15  # a theme with fewer training positives is not learned; the 
 GATE_MARGIN = 0.01  # a candidate may be at most this much worse (frozen-test micro-F1) than the active model
 # Regularisation of the context stage's regressions (few, dense, well-scaled features).
 CONTEXT_C = 1.0
+CONTEXT_TOLERANCE = 0.005
 N_JOBS = None  # per-theme parallelism inside one fit: measured to cost more than it saves at this size
 
 
@@ -366,7 +367,10 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     ctx_proba, ctx_model = cross_validated_context(run.probas[best_k], Y, layouts, folds, CONTEXT_C)
     ctx_pred = _cross_fitted_predictions(Y, ctx_proba, folds)
     ctx_cv = evaluate(f"context-aware, {CV_FOLDS}-fold cross-validation grouped by document", themes, Y, ctx_pred)
-    keep_context = ctx_cv.micro_f1 > cv.micro_f1
+    # Kept when it tags fewer themeless paragraphs without costing micro-F1 (within CONTEXT_TOLERANCE): real
+    # documents are judged on both (issue 12).
+    keep_context = (ctx_cv.micro_f1 >= cv.micro_f1 - CONTEXT_TOLERANCE
+                    and ctx_cv.themeless_kept_untagged > cv.themeless_kept_untagged)
     if keep_context:
         model.context = ctx_model
     context = {"kept": keep_context, "cv": {"context": ctx_cv.to_dict(), "context_free": cv.to_dict(),
