@@ -220,6 +220,10 @@ class Pipeline:
                 bar.close()
         self.search_index.sync()
         self.search_index.save()
+        # Copy signatures now rather than in the first search after a big ingest (about 2,500 statements/s).
+        from classifier.search.copies import sync_signatures
+
+        sync_signatures(self.store)
         return report
 
     # -- labels, training, re-tagging --------------------------------------------------------------------------
@@ -261,7 +265,7 @@ class Pipeline:
 
         s = self.settings
         result = run_training(self.codebook, self.cached_embedder, self.registry,
-                              data or s.training_data_dir / "labelled", test or s.training_data_dir / "test.jsonl",
+                              data or s.documents_path, test or s.test_path,
                               seed=s.seed if seed is None else seed, activate=activate, progress=progress,
                               extra=self.stored_examples(), force=force, margin=s.gate_margin, select=select)
         if result.activated and self.store.count():

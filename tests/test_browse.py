@@ -131,3 +131,14 @@ def test_signatures_follow_the_store(trained):
     assert copies.copies_of(store, [ids[0]]) == {ids[0]: set()}
     store.set_meta("copy_signatures", "an older method")
     assert copies.sync_signatures(store) == 1  # re-signed from scratch
+
+
+def test_ingest_and_reindex_sign_statements_before_any_search(trained, tmp_path):
+    import json
+
+    src = tmp_path / "two.jsonl"
+    src.write_text("".join(json.dumps({"text": RELEASE, "organisation": o}) + "\n" for o in ("A", "B")))
+    trained.ingest_paths([src], {})
+    store = trained.store
+    assert store.get_meta("copy_signatures_seq") == str(store.last_seq())
+    assert copies.sync_signatures(store) == 0  # nothing left for the first search to do
