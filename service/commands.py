@@ -386,11 +386,6 @@ def reindex(pipe: Pipeline, reembed):
     signed = sync_signatures(pipe.store)
     if signed:
         click.echo(f"copy signatures: {signed} statements signed")
-    from classifier.search.copies import sync_signatures
-
-    signed = sync_signatures(pipe.store)
-    if signed:
-        click.echo(f"copy signatures: {signed} statements signed")
 
 
 @cli.command(name="evaluate-search")
