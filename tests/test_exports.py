@@ -126,3 +126,13 @@ def test_cli_pages_and_marks_the_whole_paragraph(run, trained):
     assert " 3. [" in second and " 4. [" in second and "more:" not in second
     oldest = run("search", "vacancies high", "--sort", "date", "--mode", "keyword").output
     assert oldest.index("2010-01-01") < oldest.index("2013-01-01")
+
+
+def test_the_highlight_is_bold_on_a_terminal_and_marked_elsewhere(monkeypatch):
+    from service.commands import _highlighter
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert _highlighter(True)("best") == "\x1b[1mbest\x1b[0m"
+    assert _highlighter(False)("best") == ">>>best<<<"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _highlighter(True)("best") == ">>>best<<<"
