@@ -43,6 +43,16 @@ class Settings:
     database_url: str = ""
 
     @property
+    def documents_path(self) -> Path:
+        """The labelled training documents (one register a file)."""
+        return self.training_data_dir / "documents"
+
+    @property
+    def test_path(self) -> Path:
+        """The frozen test set, as documents."""
+        return self.training_data_dir / "test_documents.jsonl"
+
+    @property
     def codebook_path(self) -> Path:
         return self.training_data_dir / "themes.toml"
 

@@ -265,7 +265,7 @@ class Pipeline:
 
         s = self.settings
         result = run_training(self.codebook, self.cached_embedder, self.registry,
-                              data or s.training_data_dir / "labelled", test or s.training_data_dir / "test.jsonl",
+                              data or s.documents_path, test or s.test_path,
                               seed=s.seed if seed is None else seed, activate=activate, progress=progress,
                               extra=self.stored_examples(), force=force, margin=s.gate_margin, select=select)
         if result.activated and self.store.count():

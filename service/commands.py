@@ -71,9 +71,9 @@ def _read_input(source: str) -> str:
 
 @cli.command()
 @click.option("--data", "data", type=click.Path(path_type=Path), default=None,
-              help="Labelled JSONL file or directory (default training_data/labelled).")
+              help="Labelled JSONL file or directory (default training_data/documents).")
 @click.option("--test", "test", type=click.Path(path_type=Path), default=None,
-              help="Frozen test set (default training_data/test.jsonl).")
+              help="Frozen test set (default training_data/test_documents.jsonl).")
 @click.option("--no-activate", is_flag=True, help="Save the model without making it the active one.")
 @click.option("--force", is_flag=True, help="Activate even if the evaluation gate would reject the model.")
 @click.option("--seed", type=int, default=None, help="Random seed (default 13).")
@@ -158,20 +158,24 @@ def format_training(result) -> str:
 
 @cli.command()
 @click.option("--data", "data", type=click.Path(path_type=Path), default=None,
-              help="Labelled JSONL file (default training_data/test.jsonl).")
+              help="Labelled JSONL file (default training_data/test_documents.jsonl).")
 @click.option("--model", "version", default=None, help="Model version (default: the active one).")
 @click.pass_obj
 def evaluate(pipe: Pipeline, data, version):
     """Score a model on a labelled JSONL file."""
     from classifier.model.dataset import load_labelled
+    from classifier.model.training import document_layouts
     from classifier.model.evaluation import evaluate as score
 
     scorer = pipe.scorer(version)
-    labelled = load_labelled(data or pipe.settings.training_data_dir / "test.jsonl", pipe.codebook)
+    labelled = load_labelled(data or pipe.settings.test_path, pipe.codebook).without_boilerplate()
     cols = [pipe.codebook.ids.index(t) for t in scorer.theme_ids]
     y_true = labelled.label_matrix(pipe.codebook)[:, cols]
-    y_pred = scorer.model.theme_model.predict(labelled.texts, pipe.embedder.embed(labelled.texts))
-    report = score(f"model {scorer.version} on {Path(data).name if data else 'test.jsonl'}", scorer.theme_ids,
+    theme_model = scorer.model.theme_model
+    # Read as documents, as a user pastes them (lone paragraphs are documents of one).
+    proba = theme_model.document_proba(labelled.texts, pipe.embedder.embed(labelled.texts), document_layouts(labelled))
+    y_pred = (proba >= theme_model.document_thresholds).astype(int)
+    report = score(f"model {scorer.version} on {Path(data).name if data else pipe.settings.test_path.name}", scorer.theme_ids,
                    y_true, y_pred)
     click.echo(format_report(report))
 

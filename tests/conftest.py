@@ -80,8 +80,8 @@ def fake_embedder():
 
 @pytest.fixture
 def labelled_dir(tmp_path) -> Path:
-    write_jsonl(tmp_path / "labelled" / "fixture.jsonl", _fixture_examples(30, seed=1))
-    write_jsonl(tmp_path / "test.jsonl", _fixture_examples(10, seed=2))
+    write_jsonl(tmp_path / "documents" / "fixture.jsonl", _fixture_examples(30, seed=1))
+    write_jsonl(tmp_path / "test_documents.jsonl", _fixture_examples(10, seed=2))
     return tmp_path
 
 
@@ -89,8 +89,8 @@ def _fixture_training_data(root: Path) -> Path:
     training = root / "training_data"
     training.mkdir(parents=True, exist_ok=True)
     shutil.copy(CODEBOOK, training / "themes.toml")
-    write_jsonl(training / "labelled" / "fixture.jsonl", _fixture_examples(30, seed=1))
-    write_jsonl(training / "test.jsonl", _fixture_examples(10, seed=2))
+    write_jsonl(training / "documents" / "fixture.jsonl", _fixture_examples(30, seed=1))
+    write_jsonl(training / "test_documents.jsonl", _fixture_examples(10, seed=2))
     return training
 
 
@@ -172,8 +172,8 @@ def _trained_models(tmp_path_factory) -> Path:
     s = load_settings(environ={}, data_dir=root / "data", models_dir=root / "models",
                       training_data_dir=_fixture_training_data(root), embedding_model=FAKE_EMBEDDER)
     pipe = Pipeline(s)
-    train(pipe.codebook, pipe.embedder, pipe.registry, s.training_data_dir / "labelled",
-          s.training_data_dir / "test.jsonl", seed=s.seed)
+    train(pipe.codebook, pipe.embedder, pipe.registry, s.training_data_dir / "documents",
+          s.training_data_dir / "test_documents.jsonl", seed=s.seed)
     return s.models_dir
 
 

@@ -276,7 +276,7 @@ def test_health_names_the_model_being_served_not_the_pointer(client, trained):
 
     served = client.get("/api/v1/health").get_json()["model"]["version"]
     s = trained.settings
-    new = train(trained.codebook, trained.embedder, trained.registry, s.training_data_dir / "labelled", None,
+    new = train(trained.codebook, trained.embedder, trained.registry, s.training_data_dir / "documents", None,
                 seed=5, activate=False).version
     (s.models_dir / new / "tagger.joblib").write_bytes(b"not a model")
     (s.models_dir / "ACTIVE").write_text(new)  # a pointer naming a version that fails its checks

@@ -28,7 +28,7 @@ def contract_app(tmp_path_factory):
     s = load_settings(environ={}, data_dir=root / "data", models_dir=root / "models",
                       training_data_dir=_fixture_training_data(root), embedding_model=FAKE_EMBEDDER)
     pipe = Pipeline(s)
-    train(pipe.codebook, pipe.embedder, pipe.registry, s.training_data_dir / "labelled", None, seed=1)
+    train(pipe.codebook, pipe.embedder, pipe.registry, s.training_data_dir / "documents", None, seed=1)
     app = create_app({"TESTING": True, "DATA_DIR": s.data_dir, "MODELS_DIR": s.models_dir,
                       "TRAINING_DATA_DIR": s.training_data_dir, "EMBEDDING_MODEL": FAKE_EMBEDDER, "API_TOKEN": "tok"})
     app.test_client().post("/api/v1/statements", headers=AUTH, json={"statements": [

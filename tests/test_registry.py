@@ -67,7 +67,7 @@ def test_activate_switches_pointer_and_prune_keeps_active(trained, settings):
 
     reg = trained.registry
     first = reg.active_version()
-    train(trained.codebook, trained.embedder, reg, settings.training_data_dir / "labelled", None,
+    train(trained.codebook, trained.embedder, reg, settings.training_data_dir / "documents", None,
           seed=1, activate=False)
     assert reg.active_version() == first and len(reg.versions()) == 2
     second = [v for v in reg.versions() if v != first][0]

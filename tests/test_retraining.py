@@ -56,7 +56,7 @@ def test_a_worse_candidate_is_rejected_and_the_active_model_is_unchanged(trained
     rng = random.Random(0)
     words = ["budget", "funding", "grant", "recruitment", "vacancies", "staff", "discharge", "beds", "records"]
     wrong = [{"text": " ".join(rng.sample(words, 4)) + f" noise {i}", "themes": [rng.choice(["data_digital", "workforce"])]}
-             for i in range(400)]
+             for i in range(700)]
     trained.add_labels(wrong, "api")
     result = trained.train()
     assert result.decision == "rejected" and not result.activated

@@ -37,7 +37,7 @@ def test_an_activated_model_is_served_by_every_worker(live_server, trained):
     reg = trained.registry
     old = reg.active_version()
     s = trained.settings
-    new = train(trained.codebook, trained.embedder, reg, s.training_data_dir / "labelled", None, seed=99,
+    new = train(trained.codebook, trained.embedder, reg, s.training_data_dir / "documents", None, seed=99,
                 activate=False).version
     before = [_call(port, "POST", "/api/v1/tag", {"text": "staff pay"})[1]["model"]["version"] for _ in range(6)]
     assert set(before) == {old}

@@ -9,8 +9,8 @@ from tests.conftest import write_jsonl
 
 def test_training_reports_cv_test_and_baseline(settings, codebook, fake_embedder, tmp_path):
     reg = Registry(tmp_path / "m")
-    result = train(codebook, fake_embedder, reg, settings.training_data_dir / "labelled",
-                   settings.training_data_dir / "test.jsonl", seed=1)
+    result = train(codebook, fake_embedder, reg, settings.training_data_dir / "documents",
+                   settings.training_data_dir / "test_documents.jsonl", seed=1)
     assert result.activated and reg.active_version() == result.version
     assert result.test is not None and result.baseline_test is not None
     # the fixture's four themes are learnable from their vocabulary; the rest have no examples
@@ -25,8 +25,8 @@ def test_training_is_deterministic_for_a_seed(settings, codebook, fake_embedder,
     runs = []
     for name in ("a", "b"):
         reg = Registry(tmp_path / name)
-        r = train(codebook, fake_embedder, reg, settings.training_data_dir / "labelled",
-                  settings.training_data_dir / "test.jsonl", seed=5)
+        r = train(codebook, fake_embedder, reg, settings.training_data_dir / "documents",
+                  settings.training_data_dir / "test_documents.jsonl", seed=5)
         model = reg.load()
         runs.append((r.cv.micro_f1, model.manifest["thresholds"],
                      model.theme_model.predict_proba(["staff pay and vacancies"], fake_embedder.embed(["staff pay and vacancies"]))))
@@ -36,9 +36,9 @@ def test_training_is_deterministic_for_a_seed(settings, codebook, fake_embedder,
 
 def test_test_set_overlapping_training_is_refused(settings, codebook, fake_embedder, tmp_path):
     overlap = tmp_path / "overlap.jsonl"
-    overlap.write_text((settings.training_data_dir / "labelled" / "fixture.jsonl").read_text())
+    overlap.write_text((settings.training_data_dir / "documents" / "fixture.jsonl").read_text())
     with pytest.raises(DataError, match="shares paragraphs"):
-        train(codebook, fake_embedder, Registry(tmp_path / "m"), settings.training_data_dir / "labelled", overlap)
+        train(codebook, fake_embedder, Registry(tmp_path / "m"), settings.training_data_dir / "documents", overlap)
 
 
 def test_unknown_theme_in_data_names_the_line(codebook, fake_embedder, tmp_path):
@@ -49,8 +49,8 @@ def test_unknown_theme_in_data_names_the_line(codebook, fake_embedder, tmp_path)
 
 
 def test_results_do_not_depend_on_the_number_of_processes(settings, codebook, fake_embedder, tmp_path):
-    runs = [train(codebook, fake_embedder, Registry(tmp_path / str(n)), settings.training_data_dir / "labelled",
-                  settings.training_data_dir / "test.jsonl", seed=3, n_jobs=n) for n in (1, 2)]
+    runs = [train(codebook, fake_embedder, Registry(tmp_path / str(n)), settings.training_data_dir / "documents",
+                  settings.training_data_dir / "test_documents.jsonl", seed=3, n_jobs=n) for n in (1, 2)]
     assert [c.__dict__ for c in runs[0].candidates] == [c.__dict__ for c in runs[1].candidates]
     assert runs[0].baseline_cv.to_dict() == runs[1].baseline_cv.to_dict()
     assert runs[0].test.to_dict() == runs[1].test.to_dict()
@@ -58,7 +58,7 @@ def test_results_do_not_depend_on_the_number_of_processes(settings, codebook, fa
 
 def test_reuse_params_skips_selection_and_evaluates_the_same_way(settings, codebook, fake_embedder, tmp_path):
     reg = Registry(tmp_path / "m")
-    data, test = settings.training_data_dir / "labelled", settings.training_data_dir / "test.jsonl"
+    data, test = settings.training_data_dir / "documents", settings.training_data_dir / "test_documents.jsonl"
     first = train(codebook, fake_embedder, reg, data, test, seed=2, n_jobs=1)
     again = train(codebook, fake_embedder, reg, data, test, seed=2, n_jobs=1, select=False, activate=False)
     assert first.params_source == "selected" and len(first.candidates) > 1
@@ -69,8 +69,8 @@ def test_reuse_params_skips_selection_and_evaluates_the_same_way(settings, codeb
 
 
 def test_reuse_params_without_an_active_model_selects(settings, codebook, fake_embedder, tmp_path):
-    result = train(codebook, fake_embedder, Registry(tmp_path / "m"), settings.training_data_dir / "labelled",
-                   settings.training_data_dir / "test.jsonl", seed=2, n_jobs=1, select=False)
+    result = train(codebook, fake_embedder, Registry(tmp_path / "m"), settings.training_data_dir / "documents",
+                   settings.training_data_dir / "test_documents.jsonl", seed=2, n_jobs=1, select=False)
     assert result.params_source == "selected" and len(result.candidates) > 1
 
 
