@@ -1,9 +1,9 @@
-"""The SQLite schema as numbered migrations, applied in order on open and recorded in ``PRAGMA user_version``.
+"""The SQLite schema as numbered migrations, applied in order on open and recorded in ``schema_migrations``.
 
-A data directory made by an older release is brought up to date when the store opens; a migration never
-rewrites one that has run. To change the schema, append a migration: never edit one that has shipped.
+A data directory made by an older release is brought up to date when the store opens; each applied version
+is recorded in ``schema_migrations``, and a migration never reruns. To change the schema, append a migration: never edit one that has shipped.
 Migration 1 is the schema of release 0.1 (its statements are idempotent, so stores made before migrations
-were numbered, which have user_version 0, take it as a no-op).
+were numbered take it as a no-op).
 """
 
 SCHEMA_V1 = """

@@ -57,17 +57,20 @@ class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin):
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:
-        """Apply every migration newer than the file's ``user_version``, each in its own transaction, under the
-        write lock, so that processes opening the store at once apply each migration exactly once."""
+        """Apply every migration not yet recorded in ``schema_migrations``, each in its own transaction under
+        the write lock, so processes opening the store at once apply each exactly once. Applied versions are
+        recorded one by one (not as a high-water mark), so a migration numbered below one already applied is
+        still run."""
+        db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
         for version, script in MIGRATIONS:
-            if db.execute("PRAGMA user_version").fetchone()[0] >= version:
+            if db.execute("SELECT 1 FROM schema_migrations WHERE version=?", (version,)).fetchone():
                 continue
             db.execute("BEGIN IMMEDIATE")
             try:
-                if db.execute("PRAGMA user_version").fetchone()[0] < version:  # not done by another process meanwhile
+                if not db.execute("SELECT 1 FROM schema_migrations WHERE version=?", (version,)).fetchone():
                     for statement in _statements(script):
                         db.execute(statement)
-                    db.execute(f"PRAGMA user_version = {int(version)}")
+                    db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, _now()))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
