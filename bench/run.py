@@ -31,7 +31,7 @@ from classifier.model.dataset import load_labelled  # noqa: E402
 from classifier.model.embeddings import load_embedder, resolve_model_path  # noqa: E402
 from classifier.search.faiss_index import VectorIndex  # noqa: E402
 from classifier.pipeline import Pipeline  # noqa: E402
-from classifier.storage.sqlite import NewStatement  # noqa: E402
+from classifier.storage.records import NewStatement  # noqa: E402
 
 RESULTS: list[dict] = []
 
