@@ -138,3 +138,20 @@ def test_tune_thresholds_sets_the_f1_best_cut_per_theme():
     assert np.all((t.thresholds_ > 0.1) & (t.thresholds_ <= 0.3))
     with pytest.raises(ValueError):
         t.tune_thresholds(Y[:, :1], proba[:, :1])
+
+
+def test_isolated_paragraphs_that_are_page_furniture_are_never_tagged(trained):
+    """tag_texts and tag --jsonl have no document, but a contact line is still not a statement (issue 12)."""
+    import io
+    import json
+
+    from classifier.tagging.scorer import tag_jsonl
+
+    scorer = trained.scorer()
+    furniture = "For more information on the budget, funding and grant email press@example.org"
+    content = "budget funding grant settlement overspend savings for the council"
+    result = scorer.tag_texts([furniture, content])
+    assert result.paragraphs[0].kind == "boilerplate" and result.paragraphs[0].themes == ()
+    assert [t.id for t in result.paragraphs[1].themes] == ["funding"]
+    lines = [json.loads(x) for x in tag_jsonl(scorer, io.StringIO(json.dumps({"text": furniture}) + "\n"))]
+    assert lines[0]["themes"] == []

@@ -11,6 +11,7 @@ from classifier.model.codebook import Codebook
 from classifier.model.embeddings import Embedder
 from classifier.text.paragraphs import Paragraph
 from classifier.model.context import DocumentLayout
+from classifier.text.boilerplate import is_boilerplate
 from classifier.text.structure import Block, structure
 from classifier.model.registry import LoadedModel
 
@@ -154,9 +155,12 @@ class ThemeScorer:
         return self.tag_document(structure(text, max_paragraphs=max_paragraphs), title)
 
     def tag_texts(self, texts: list[str]) -> TagResult:
-        """Tag each text as one paragraph, without splitting; offsets are into each text itself."""
-        paragraphs = [Paragraph(i, t, 0, len(t)) for i, t in enumerate(texts)]
-        return self.tag_paragraphs(paragraphs)
+        """Tag each text as one isolated paragraph (no splitting, no context); offsets are into each text.
+        Page furniture is recognised here too and never tagged, as in a document."""
+        result = self.tag_paragraphs([Paragraph(i, t, 0, len(t)) for i, t in enumerate(texts)])
+        paragraphs = tuple(TaggedParagraph(p.index, p.text, p.start, p.end, (), {}, "boilerplate")
+                           if is_boilerplate(p.text) else p for p in result.paragraphs)
+        return TagResult(result.model_version, paragraphs, roll_up(paragraphs))
 
 
 def roll_up(paragraphs) -> tuple[DocumentTheme, ...]:
@@ -189,8 +193,9 @@ def tag_jsonl(scorer: ThemeScorer, lines, batch_size: int = 1024):
     def flush(batch):
         texts = [t for _, t in batch]
         proba = scorer.score(texts, scorer.embedder.embed(texts))
-        for (ident, _), row in zip(batch, proba):
-            yield json.dumps({"id": ident, "model": scorer.version, "themes": [t.id for t in scorer.themes_for(row)],
+        for (ident, text), row in zip(batch, proba):
+            themes = [] if is_boilerplate(text) else [t.id for t in scorer.themes_for(row)]
+            yield json.dumps({"id": ident, "model": scorer.version, "themes": themes,
                               "scores": {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)}},
                              ensure_ascii=False)
 
