@@ -107,7 +107,7 @@ def measure(backend: str, settings, embedder, n: int, base: np.ndarray, queries:
     finally:
         os.environ.pop("JOINEDUP_DATABASE_URL")
     record(backend, n, "peak RSS of one serving worker", rss, "MB")
-    if server is not None:
+    if backend == "postgres" and server is not None:
         record(backend, n, "PostgreSQL server PSS (all its processes)", _pss_mb(_server_pids(server.proc.pid)), "MB")
 
 
