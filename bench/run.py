@@ -49,8 +49,8 @@ def texts_from_training(n: int) -> list[str]:
     from classifier.model.codebook import load_codebook
 
     cb = load_codebook(ROOT / "training_data" / "themes.toml")
-    texts = load_labelled(ROOT / "training_data" / "labelled", cb).texts + \
-        load_labelled(ROOT / "training_data" / "test.jsonl", cb).texts
+    texts = load_labelled(ROOT / "training_data" / "documents", cb).without_boilerplate().texts + \
+        load_labelled(ROOT / "training_data" / "test_documents.jsonl", cb).without_boilerplate().texts
     out = []
     while len(out) < n:
         out.extend(texts)
@@ -214,14 +214,16 @@ def bench_retrain(settings, embedder):
 
     cb = load_codebook(ROOT / "training_data" / "themes.toml")
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "labelled"
+        data = Path(tmp) / "documents"
         data.mkdir()
-        # 2,000 labelled paragraphs: the training files plus part of the test set (a speed run, not an evaluation)
-        rows = []
-        for f in sorted((ROOT / "training_data" / "labelled").glob("*.jsonl")):
-            rows += f.read_text().splitlines()
-        rows += (ROOT / "training_data" / "test.jsonl").read_text().splitlines()
-        (data / "all.jsonl").write_text("\n".join(rows[:2000]) + "\n")
+        # About 2,000 labelled paragraphs: the first training documents (a speed run, not an evaluation)
+        rows, n = [], 0
+        for f in sorted((ROOT / "training_data" / "documents").glob("*.jsonl")):
+            for line in f.read_text().splitlines():
+                if n < 2000:
+                    rows.append(line)
+                    n += len(json.loads(line)["paragraphs"])
+        (data / "all.jsonl").write_text("\n".join(rows) + "\n")
         cached = CachedEmbedder(embedder, Path(tmp) / "cache.sqlite")
         registry = Registry(Path(tmp) / "models")
         for label in ("cold cache", "warm cache"):
@@ -246,8 +248,8 @@ def bench_backends(settings):
         emb = load_embedder(settings.embedding_model, settings.embedding_batch_size, 0, backend,
                             settings.models_dir / "embeddings")
         with tempfile.TemporaryDirectory() as tmp:
-            r = train(pipe.codebook, emb, Registry(Path(tmp)), settings.training_data_dir / "labelled",
-                      settings.training_data_dir / "test.jsonl", seed=settings.seed)
+            r = train(pipe.codebook, emb, Registry(Path(tmp)), settings.documents_path, settings.test_path,
+                      seed=settings.seed)
         record("backend", f"{emb.name}: CV micro / macro F1, frozen-test micro / macro F1",
                f"{r.cv.micro_f1:.3f} / {r.cv.macro_f1:.3f}, {r.test.micro_f1:.3f} / {r.test.macro_f1:.3f}")
 
