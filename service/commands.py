@@ -114,7 +114,14 @@ def format_context(context: dict) -> list[str]:
                      f"{alone['micro_f1']:.3f} alone -> {ctx['micro_f1']:.3f} in context, macro-F1 "
                      f"{alone['macro_f1']:.3f} -> {ctx['macro_f1']:.3f}, themeless tagged "
                      f"{1 - alone['themeless_kept_untagged']:.1%} -> {1 - ctx['themeless_kept_untagged']:.1%}")
+        docs = part["breakdown"].get("document_level")
+        if docs:
+            lines.append(f"    documents ({docs['context']['n_examples']}): micro-F1 {docs['context_free']['micro_f1']:.3f} "
+                         f"alone -> {docs['context']['micro_f1']:.3f} in context, macro-F1 "
+                         f"{docs['context_free']['macro_f1']:.3f} -> {docs['context']['macro_f1']:.3f}")
         for axis, rows in part["breakdown"].items():
+            if axis == "document_level":
+                continue
             lines.append(f"    by {axis:<8} {'n':>5} {'micro alone':>12} {'in context':>11} {'themeless tagged':>17}")
             for key, row in rows.items():
                 a, c = row["context_free"], row["context"]

@@ -89,3 +89,36 @@ def test_cross_fitted_predictions_never_use_a_rows_own_label():
     np.testing.assert_array_equal(pred[folds[0][1]], again[folds[0][1]])
     assert not np.array_equal(pred[folds[1][1]], again[folds[1][1]])   # other folds' cuts did move
     assert 0 < pred.sum() < pred.size
+
+
+def test_training_on_documents_groups_folds_by_document_and_reports_context(settings, codebook, fake_embedder,
+                                                                             tmp_path):
+    """Issue 12: documents in, folds grouped by document, the context stage compared with paragraphs alone
+    overall, per register, per kind and per document; boilerplate never trained on."""
+    import json
+
+    from classifier.model.dataset import load_labelled
+    from classifier.model.training import _folds
+
+    docs = tmp_path / "docs"
+    rows = [json.loads(line) for line in (settings.training_data_dir / "documents" / "fixture.jsonl").read_text().splitlines()]
+    with open(docs.with_suffix(".jsonl"), "w") as fh:
+        for d in range(0, len(rows), 3):
+            paragraphs = [{"kind": "heading" if i == 0 else "body", "text": r["text"], "themes": r["themes"]}
+                          for i, r in enumerate(rows[d:d + 3])]
+            paragraphs.append({"kind": "boilerplate", "text": f"ENDS {d}", "themes": []})
+            fh.write(json.dumps({"id": f"fx-{d}", "register": "fixture", "title": paragraphs[0]["text"],
+                                 "paragraphs": paragraphs}) + "\n")
+    labelled = load_labelled(docs.with_suffix(".jsonl"), codebook)
+    assert sum(e.kind == "boilerplate" for e in labelled.examples) > 0
+    kept = labelled.without_boilerplate()
+    groups = np.array(kept.groups)
+    for train_rows, held in _folds(kept.label_matrix(codebook), 1, groups=kept.groups):
+        assert not set(groups[train_rows]) & set(groups[held])  # no document is split across folds
+    result = train(codebook, fake_embedder, Registry(tmp_path / "m"), docs.with_suffix(".jsonl"), None, seed=1)
+    assert result.n_train == len(kept.examples)
+    report = result.context["cv"]
+    assert set(report) == {"context", "context_free", "breakdown"}
+    assert set(report["breakdown"]) == {"document_level", "register", "kind"}
+    assert set(report["breakdown"]["kind"]) == {"heading", "body"}
+    assert report["breakdown"]["document_level"]["context"]["n_examples"] == len(set(kept.groups))

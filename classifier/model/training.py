@@ -148,10 +148,23 @@ def document_layouts(labelled) -> list[DocumentLayout]:
     return layouts_for(labelled.groups, [e.kind for e in labelled.examples], title_rows)
 
 
+def document_level(labelled, themes: list[str], Y: np.ndarray, pred: np.ndarray) -> dict:
+    """Document-level figures: a document raises a theme when any of its paragraphs does (the roll-up the
+    API returns), scored against the union of its paragraphs' labels."""
+    groups = np.asarray(labelled.groups, dtype=object).astype(str)
+    names, member = np.unique(groups, return_inverse=True)
+    doc_true = np.zeros((len(names), Y.shape[1]), dtype=int)
+    doc_pred = np.zeros_like(doc_true)
+    np.maximum.at(doc_true, member, np.asarray(Y, dtype=int))
+    np.maximum.at(doc_pred, member, np.asarray(pred, dtype=int))
+    return evaluate("documents", themes, doc_true, doc_pred).summary()
+
+
 def breakdown(labelled, themes: list[str], Y: np.ndarray, pred: np.ndarray, pred_alone: np.ndarray) -> dict:
     """Micro/macro F1 and the themeless false-tag rate per register and per paragraph kind, for the
     context-aware predictions and the paragraph-alone ones on the same rows."""
-    out: dict = {}
+    out: dict = {"document_level": {"context": document_level(labelled, themes, Y, pred),
+                                    "context_free": document_level(labelled, themes, Y, pred_alone)}}
     for axis, keys in (("register", [e.register or "-" for e in labelled.examples]),
                        ("kind", [e.kind for e in labelled.examples])):
         keys = np.asarray(keys)
