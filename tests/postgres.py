@@ -30,7 +30,7 @@ def _free_port() -> int:
 class EmbeddedPostgres:
     """One server: ``start()``, then ``create_database()`` / ``drop_database(name)`` per test, then ``stop()``."""
 
-    def __init__(self, durable: bool = False):
+    def __init__(self, durable: bool = False, shared_buffers: str = "128MB"):
         import warnings
 
         with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset; the path is unused
@@ -46,6 +46,7 @@ class EmbeddedPostgres:
         self.proc: subprocess.Popen | None = None
         # Benchmarks keep PostgreSQL's defaults (fsync on); tests run without flushing to disk.
         self.settings = [] if durable else ["-c", "fsync=off", "-c", "full_page_writes=off"]
+        self.shared_buffers = shared_buffers
 
     @property
     def url(self) -> str:
@@ -71,7 +72,7 @@ class EmbeddedPostgres:
         log = open(self.log, "w")
         self.proc = subprocess.Popen(
             [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-h", "127.0.0.1",
-             "-k", str(self.root), *self.settings, "-c", "max_connections=400", "-c", "shared_buffers=128MB"],
+             "-k", str(self.root), *self.settings, "-c", "max_connections=400", "-c", f"shared_buffers={self.shared_buffers}"],
             user=self.user, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         import psycopg

@@ -13,11 +13,28 @@ Choices that differ from SQLite, and why:
 - ``search_text`` is a generated ``tsvector`` (English stemming and stop words) with a GIN index, and
   ``keyword_stats`` / ``keyword_corpus`` hold the document frequencies BM25 needs, updated in the same
   transaction as the rows: keyword search has nothing to rebuild after a write.
+- ``keyword_postings`` (migration 2) is the keyword index itself: one row per (word, statement) with the
+  word's count, the statement's length and its BM25 weight, read by an index in weight order so that a query
+  touches a bounded number of rows however common its words are (``search.py``). Written and deleted with
+  the statement, in the same transaction.
 - Text columns that are compared, sorted or grouped use the "C" collation: byte order, as SQLite compares.
 - Times are ISO-8601 text, as in SQLite, so both backends return identical values.
 """
 
 from __future__ import annotations
+
+# BM25 parameters (bm25s's defaults, as the embedded backend ranks): keyword_postings stores weights made with
+# them, so a change needs a migration that recomputes ``impact``.
+BM25_K1 = 1.5
+BM25_B = 0.75
+
+# Dense search settings every pooled connection starts with (store.py), so that a search asking for at most
+# HNSW_EF_SEARCH rows needs no transaction of its own to set them (search.py raises ef_search, in a
+# transaction, for more): the HNSW scan keeps going, in exact distance order, until enough rows pass the filters.
+HNSW_EF_SEARCH = 100
+HNSW_MAX_SCAN_TUPLES = 50_000
+SESSION_SETTINGS = {"hnsw.ef_search": str(HNSW_EF_SEARCH), "hnsw.iterative_scan": "strict_order",
+                    "hnsw.max_scan_tuples": str(HNSW_MAX_SCAN_TUPLES)}
 
 # Advisory lock keys (any bigint; these spell "joinedup" plus a number).
 MIGRATION_LOCK = 0x6A6F696E65640001
@@ -110,8 +127,32 @@ CREATE INDEX copy_bands_statement ON copy_bands (statement_id);
 CREATE INDEX statements_org_date ON statements (organisation_key, date);
 """
 
+# Keyword postings (the feature SQLite reserves migration 2 for: keyword search in the store). One row per
+# (lexeme, statement): tf, the statement's length in distinct lexemes, and ``impact``, the word's BM25 weight
+# without idf, tf (k1 + 1) / (tf + k1 (1 - b + b len / avglen)), with the corpus's average length when the row
+# was written. ``keyword_postings_impact`` lists a word's statements best first (an index-only scan, stopped
+# after a fixed number); the primary key finds a statement's words for exact re-scoring. Rows of statements
+# already stored are made here, with today's average length.
+KEYWORD_V2 = """
+CREATE TABLE keyword_postings (
+    lexeme text COLLATE "C" NOT NULL,
+    statement_id bigint NOT NULL,
+    tf integer NOT NULL,
+    len integer NOT NULL,
+    impact real NOT NULL,
+    PRIMARY KEY (statement_id, lexeme) INCLUDE (tf, len)
+);
+INSERT INTO keyword_postings (lexeme, statement_id, tf, len, impact)
+SELECT u.lexeme, s.id, cardinality(u.positions), length(s.search_text),
+       cardinality(u.positions) * 2.5 / (cardinality(u.positions) + 1.5 * (0.25 + 0.75 * length(s.search_text)
+       / GREATEST(c.total_length::float8 / GREATEST(c.n, 1), 1)))
+FROM statements s CROSS JOIN LATERAL unnest(s.search_text) u CROSS JOIN keyword_corpus c;
+CREATE INDEX keyword_postings_impact ON keyword_postings (lexeme, impact DESC, statement_id);
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [
     (1, SCHEMA_V1),
+    (2, KEYWORD_V2),
     (5, WORKBENCH_V5),
 ]
 

@@ -29,8 +29,25 @@ from classifier.text.dates import date_bounds
 
 from .jobs import JobsMixin
 from .labels import LabelsMixin
-from .schema import CHANGES_LOCK, REKEY_LOCK, migrate
+from .schema import BM25_B, BM25_K1, CHANGES_LOCK, REKEY_LOCK, SESSION_SETTINGS, migrate
 from .workbench import WorkbenchMixin
+
+# What a Statement is read from, over ``statements s``: everything but the vector and the derived search
+# columns, and its themes best first, in one row (``statement_of`` makes the Statement). Search reads its hits
+# this way, in the query that ranks them.
+STATEMENT_SQL = ("s.id, s.text, s.organisation, s.date, s.title, s.url, s.document_id, s.paragraph_index, s.char_start,"
+                 " s.char_end, s.model_version, s.created, ARRAY(SELECT t.theme FROM statement_themes t WHERE"
+                 " t.statement_id = s.id ORDER BY t.score DESC, t.theme), ARRAY(SELECT t.score FROM statement_themes t"
+                 " WHERE t.statement_id = s.id ORDER BY t.score DESC, t.theme)")
+STATEMENT_FIELDS = 14
+
+
+def statement_of(row) -> Statement:
+    """The Statement of the ``STATEMENT_FIELDS`` values ``STATEMENT_SQL`` selects."""
+    (sid, text, organisation, date, title, url, document_id, paragraph_index, start, end, model_version, created,
+     themes, scores) = row
+    return Statement(sid, text, organisation, date, title, url, document_id, paragraph_index, start, end,
+                     [{"id": t, "score": round(v, 4)} for t, v in zip(themes, scores)], model_version, created)
 
 # Per process: gunicorn runs a few threads per worker, and a few workers per machine share one server.
 POOL_MAX = 8
@@ -41,6 +58,8 @@ _COLUMNS = ("text, organisation, organisation_key, date, title, url, document_id
 
 def _configure(conn: psycopg.Connection) -> None:
     register_vector(conn)
+    for name, value in SESSION_SETTINGS.items():
+        conn.execute("SELECT set_config(%s, %s, false)", (name, value))
     conn.commit()
 
 
@@ -81,10 +100,21 @@ class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
 
     @contextmanager
     def _tx(self, write: bool = True, rows=dict_row):
-        """A cursor in one transaction, committed when the block ends (rolled back on an exception)."""
+        """A cursor in one transaction, committed when the block ends (rolled back on an exception). With
+        ``write`` false, a cursor whose statements each run on their own (autocommit): one round trip each,
+        no BEGIN and COMMIT. Under READ COMMITTED a transaction gives several statements no common snapshot
+        anyway; what needs one (locks, ``SET LOCAL``) asks for ``write``."""
         with self._pool.connection() as conn:
-            with conn.cursor(row_factory=rows) as cur:
-                yield cur
+            if write:
+                with conn.cursor(row_factory=rows) as cur:
+                    yield cur
+                return
+            conn.autocommit = True
+            try:
+                with conn.cursor(row_factory=rows) as cur:
+                    yield cur
+            finally:
+                conn.autocommit = False
 
     def _rekey_organisations(self) -> None:
         with self._tx() as cur:
@@ -108,8 +138,8 @@ class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
     @staticmethod
     def _log(cur, op: str, ids: list[int]) -> None:
         """Append changes under CHANGES_LOCK, held until commit, so sequence numbers become visible in order;
-        and count the statements' words in (or, before a delete, out of) the keyword statistics. Call it
-        after the inserts of an add, and before the DELETE of a delete."""
+        and count the statements' words in (or, before a delete, out of) the keyword statistics and postings.
+        Call it after the inserts of an add, and before the DELETE of a delete."""
         if not ids:
             return
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (CHANGES_LOCK,))
@@ -120,6 +150,16 @@ class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
         cur.execute("UPDATE keyword_corpus c SET n = c.n + %s * sub.n, total_length = c.total_length + %s * sub.total"
                     " FROM (SELECT COUNT(*) AS n, COALESCE(SUM(length(search_text)), 0) AS total FROM statements"
                     " WHERE id = ANY(%s)) sub", (sign, sign, ids))
+        if op == "add":
+            # Each word's BM25 weight (without idf) with the average length as it now stands, this batch counted.
+            tf = "cardinality(u.positions)"
+            cur.execute("INSERT INTO keyword_postings (lexeme, statement_id, tf, len, impact)"
+                        f" SELECT u.lexeme, s.id, {tf}, length(s.search_text), {tf} * {BM25_K1 + 1}::float8 / ({tf}"
+                        f" + {BM25_K1}::float8 * ({1 - BM25_B}::float8 + {BM25_B}::float8 * length(s.search_text)"
+                        " / GREATEST(c.total_length::float8 / GREATEST(c.n, 1), 1))) FROM statements s CROSS JOIN"
+                        " LATERAL unnest(s.search_text) u CROSS JOIN keyword_corpus c WHERE s.id = ANY(%s)", (ids,))
+        else:
+            cur.execute("DELETE FROM keyword_postings WHERE statement_id = ANY(%s)", (ids,))
         cur.executemany("INSERT INTO changes (op, statement_id) VALUES (%s, %s)", [(op, i) for i in ids])
 
     # -- writes -------------------------------------------------------------------------------------------
@@ -281,12 +321,9 @@ class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
         out: dict[int, Statement] = {}
         if not wanted:
             return out
-        with self._tx(write=False) as cur:
-            for r in cur.execute("SELECT * FROM statements WHERE id = ANY(%s)", (wanted,)):
-                out[r["id"]] = self._statement(r)
-            for r in cur.execute("SELECT statement_id, theme, score FROM statement_themes WHERE statement_id ="
-                                 " ANY(%s) ORDER BY score DESC, theme", (wanted,)):
-                out[r["statement_id"]].themes.append({"id": r["theme"], "score": round(r["score"], 4)})
+        with self._tx(write=False, rows=psycopg.rows.tuple_row) as cur:
+            for r in cur.execute(f"SELECT {STATEMENT_SQL} FROM statements s WHERE s.id = ANY(%s)", (wanted,)):
+                out[r[0]] = statement_of(r)
         return out
 
     def get_one(self, statement_id: int) -> Statement:
@@ -296,11 +333,6 @@ class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
         if statement_id not in found:
             raise NotFound(f"no statement {statement_id}")
         return found[statement_id]
-
-    @staticmethod
-    def _statement(r) -> Statement:
-        return Statement(r["id"], r["text"], r["organisation"], r["date"], r["title"], r["url"], r["document_id"],
-                         r["paragraph_index"], r["char_start"], r["char_end"], [], r["model_version"], r["created"])
 
     def filter_ids(self, filters: Filters) -> list[int]:
         """Ids of the statements that pass every filter (themes: any of; organisations: any of)."""
