@@ -96,6 +96,20 @@ def rrf(rankings: list[list[int]], weights: tuple[float, ...], k: int = RRF_K) -
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def check_query(query: str, k: int, filters: Filters, mode: str) -> str:
+    """The query with whitespace collapsed, or InvalidInput: every search engine checks its input here."""
+    query = " ".join((query or "").split())
+    if not query:
+        raise InvalidInput("the query is empty")
+    if mode not in MODES:
+        raise InvalidInput(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InvalidInput(f"k must be between 1 and {MAX_K}")
+    if filters.since and filters.until and date_bounds(filters.since)[0] > date_bounds(filters.until)[1]:
+        raise InvalidInput("since is after until")
+    return query
+
+
 class SearchIndex:
     """FAISS and BM25 over the store, reconciled on open and kept current from the change log."""
 
@@ -214,15 +228,7 @@ class SearchIndex:
         """Rank statements for ``query``; filters restrict the candidates before any ranking. With
         ``highlights`` false the hits carry ``highlight=None`` (a caller showing only some of them, such as a
         page of results, finds the sentences for those alone with ``best_sentence``)."""
-        query = " ".join((query or "").split())
-        if not query:
-            raise InvalidInput("the query is empty")
-        if mode not in MODES:
-            raise InvalidInput(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if not isinstance(k, int) or not 1 <= k <= MAX_K:
-            raise InvalidInput(f"k must be between 1 and {MAX_K}")
-        if filters.since and filters.until and date_bounds(filters.since)[0] > date_bounds(filters.until)[1]:
-            raise InvalidInput("since is after until")
+        query = check_query(query, k, filters, mode)
         self.sync()
         candidates = np.array(self.store.filter_ids(filters), dtype=np.int64) if filters else None
         if candidates is not None and len(candidates) == 0:

@@ -21,12 +21,10 @@ import threading
 import numpy as np
 import psycopg
 
-from classifier.errors import InvalidInput
 from classifier.model.embeddings import Embedder
-from classifier.search.engine import (HYBRID_WEIGHTS, MAX_K, MODES, RRF_K, SearchHit, SearchResponse,
+from classifier.search.engine import (check_query, HYBRID_WEIGHTS, RRF_K, SearchHit, SearchResponse,
                                       best_sentence)
 from classifier.storage.records import Filters, Statement
-from classifier.text.dates import date_bounds
 
 from .schema import BM25_B, BM25_K1, HNSW_EF_SEARCH, VECTOR_INDEX_LOCK
 from .store import STATEMENT_FIELDS, STATEMENT_SQL, PostgresStore, statement_of
@@ -148,15 +146,7 @@ class PostgresSearch:
                weights: tuple[float, float] = HYBRID_WEIGHTS, highlights: bool = True) -> SearchResponse:
         """Rank statements for ``query``; filters restrict the candidates before any ranking. With
         ``highlights`` false the hits carry ``highlight=None``, as the embedded engine's do."""
-        query = " ".join((query or "").split())
-        if not query:
-            raise InvalidInput("the query is empty")
-        if mode not in MODES:
-            raise InvalidInput(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if not isinstance(k, int) or not 1 <= k <= MAX_K:
-            raise InvalidInput(f"k must be between 1 and {MAX_K}")
-        if filters.since and filters.until and date_bounds(filters.since)[0] > date_bounds(filters.until)[1]:
-            raise InvalidInput("since is after until")
+        query = check_query(query, k, filters, mode)
         self.sync()
         vector = None if mode == "keyword" else np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
         hits = tuple(SearchHit(st, score, best_sentence(st.text, query) if highlights else None)
