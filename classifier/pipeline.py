@@ -18,11 +18,12 @@ from classifier.config import Settings
 from classifier.model.embeddings import CachedEmbedder, Embedder, load_embedder
 from classifier.errors import InvalidInput, JoinedupError, ModelError
 from classifier.text.readers import Document, check_document, checked_field, documents_from_path
-from classifier.text.paragraphs import split_paragraphs
 from classifier.text.structure import Block, structure
 from classifier.model.registry import Registry
 from classifier.search.factory import open_search
-from classifier.storage.records import AddResult, NewStatement, check_int
+import numpy as np
+
+from classifier.storage.records import AddResult, DocumentParagraph, NewStatement, StoredDocument, check_int
 from classifier.storage import open_store
 from classifier.storage.base import Store
 from classifier.tagging.scorer import TagResult, ThemeScorer
@@ -36,6 +37,7 @@ class IngestReport:
     duplicates: int = 0
     skipped: list = field(default_factory=list)   # (file or record, reason)
     ids: list = field(default_factory=list)
+    documents: int = 0
 
     def merge(self, result: AddResult) -> None:
         self.added += result.added
@@ -167,40 +169,49 @@ class Pipeline:
         """Tag each text as one isolated paragraph, with no document context; nothing is stored."""
         return self.scorer().tag_texts(texts)
 
-    def statements_from_document(self, doc: Document, where: str = "document",
-                                 max_paragraphs: int | None = None) -> list[NewStatement]:
-        """A document's paragraphs as statements carrying the document's metadata and offsets.
+    def add_document(self, doc: Document, where: str = "document",
+                     max_paragraphs: int | None = None) -> tuple[StoredDocument, AddResult]:
+        """Structure, embed, tag in context and store one document in one transaction: the document, every
+        paragraph (boilerplate included, untagged) and a statement for each tagged paragraph, with exactly the
+        themes ``POST /tag`` gives the same text. Every way of storing text comes through here.
 
-        Every way of storing a document comes through here, so this is where its metadata and each paragraph
-        are checked against the text policy and the limits (``max_paragraph_chars``), before anything is
-        embedded; InvalidInput names ``where`` and the field. With ``max_paragraphs`` (a request's cap), a
-        document with more paragraphs raises PayloadTooLarge as soon as the splitter passes it.
+        The metadata and each paragraph are checked against the text policy and limits first (InvalidInput
+        naming ``where``); ``max_paragraphs`` (a request's cap) stops the splitter with PayloadTooLarge.
         """
         check_document(doc, where)
-        paragraphs = split_paragraphs(doc.text, max_paragraphs=max_paragraphs)
-        for p in paragraphs:
-            checked_field(p.text, where, f"paragraphs[{p.index}]", self.settings.max_paragraph_chars)
-        return [NewStatement(p.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, p.index, p.start, p.end)
-                for p in paragraphs]
-
-    def _statements_of(self, docs: list[Document], where: str = "document") -> list[NewStatement]:
-        return [st for i, doc in enumerate(docs)
-                for st in self.statements_from_document(doc, where if len(docs) == 1 else f"{where} document {i + 1}")]
+        blocks = structure(doc.text, max_paragraphs=max_paragraphs)
+        for b in blocks:
+            checked_field(b.text, where, f"paragraphs[{b.index}]", self.settings.max_paragraph_chars)
+        tagged = [b for b in blocks if b.tagged]
+        self.check_vector_space()
+        scorer = self.scorer()
+        vectors = (self.cached_embedder.embed([b.text for b in tagged]) if tagged
+                   else np.zeros((0, self.embedder.dimension), dtype=np.float32))
+        result = scorer.tag_document(blocks, doc.title, vectors)
+        by_index = {p.index: p for p in result.paragraphs}
+        statements = [NewStatement(b.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, b.index, b.start,
+                                   b.end) for b in tagged]
+        record = StoredDocument(doc.id, doc.organisation, doc.date, doc.title, doc.url, doc.source_type, tuple(
+            DocumentParagraph(p.index, p.kind, p.text, p.start, p.end,
+                              tuple({"id": t.id, "score": t.score} for t in p.themes)) for p in result.paragraphs))
+        return self.store.add_document(record, doc.text, statements, vectors,
+                                       [by_index[b.index].scores for b in tagged],
+                                       [{t.id: t.score for t in by_index[b.index].themes} for b in tagged],
+                                       scorer.version)
 
     def ingest_documents(self, docs: list[Document], report: IngestReport | None = None,
-                         progress=None, on_commit=None) -> IngestReport:
-        """Split, embed, tag and store documents in committed batches of ``INGEST_BATCH`` statements."""
-        return self._ingest_statements(self._statements_of(docs), report or IngestReport(), progress, on_commit)
-
-    def _ingest_statements(self, pending: list[NewStatement], report: IngestReport, progress, on_commit) -> IngestReport:
-        for i in range(0, len(pending), INGEST_BATCH):
-            batch = pending[i:i + INGEST_BATCH]
-            result = self.add_statements(batch)
+                         progress=None, on_commit=None, where: str = "document") -> IngestReport:
+        """Store documents one transaction each (``add_document``); ``progress`` gets each document's paragraph
+        count, ``on_commit`` each document's AddResult."""
+        report = report or IngestReport()
+        for i, doc in enumerate(docs):
+            _, result = self.add_document(doc, where if len(docs) == 1 else f"{where} document {i + 1}")
             report.merge(result)
+            report.documents += 1
             if on_commit:
                 on_commit(result)
             if progress:
-                progress(len(batch))
+                progress(1)
         return report
 
     def ingest_paths(self, paths: list[Path], defaults: dict, progress_factory=None, on_commit=None) -> IngestReport:
@@ -209,13 +220,16 @@ class Pipeline:
         for path in paths:
             try:
                 docs = documents_from_path(path, defaults)
-                # Split and checked once: the statements both size the progress bar and are what gets stored.
-                pending = self._statements_of(docs, Path(path).name)
+                for i, doc in enumerate(docs):  # every document checked before any is stored
+                    check_document(doc, f"{Path(path).name} document {i + 1}" if len(docs) > 1 else Path(path).name)
             except JoinedupError as exc:
                 report.skipped.append((str(path), exc.message))
                 continue
-            bar = progress_factory(len(pending), Path(path).name) if progress_factory else None
-            self._ingest_statements(pending, report, bar.update if bar else None, on_commit)
+            bar = progress_factory(len(docs), Path(path).name) if progress_factory else None
+            try:
+                self.ingest_documents(docs, report, bar.update if bar else None, on_commit, Path(path).name)
+            except JoinedupError as exc:  # a paragraph over the limit: what was stored before it stays stored
+                report.skipped.append((str(path), exc.message))
             if bar:
                 bar.close()
         self.search_index.sync()

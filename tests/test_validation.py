@@ -36,11 +36,11 @@ def test_paragraphs_of_any_document_are_checked_before_embedding(trained):
     trained.__dict__["cached_embedder"] = Refusing()
     doc = Document("A short one.\n\n" + "w " * 15_000, organisation="Defect Council")
     with pytest.raises(InvalidInput, match=r"upload: 'paragraphs\[1\]' is 29999 characters; the limit is 20000"):
-        trained.statements_from_document(doc, "upload")
+        trained.add_document(doc, "upload")
     with pytest.raises(InvalidInput, match=r"document: 'paragraphs\[1\]'"):
         trained.ingest_documents([doc])
     with pytest.raises(InvalidInput, match="'organisation'"):
-        trained.statements_from_document(Document("Fine.", organisation="x" * 2001))
+        trained.add_document(Document("Fine.", organisation="x" * 2001))
     assert trained.store.count() == 0
 
 

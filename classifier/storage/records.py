@@ -113,3 +113,42 @@ class Filters:
     def __bool__(self) -> bool:
         return bool(self.themes or self.organisations or self.since or self.until)
 
+
+
+@dataclass(frozen=True)
+class DocumentParagraph:
+    """One paragraph of a stored document, in order: boilerplate has no themes and no statement."""
+
+    index: int
+    kind: str
+    text: str
+    start: int
+    end: int
+    themes: tuple = ()                 # ({"id", "score"}, ...) best first
+    statement_id: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "kind": self.kind, "text": self.text, "start": self.start, "end": self.end,
+                "themes": [dict(t) for t in self.themes], "statement_id": self.statement_id}
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: str
+    organisation: str | None
+    date: str | None
+    title: str | None
+    url: str | None
+    source_type: str | None
+    paragraphs: tuple[DocumentParagraph, ...] = ()
+    model_version: str | None = None
+    created: str | None = None
+    text: str | None = None
+
+    def to_dict(self, with_text: bool = False) -> dict:
+        out = {"id": self.id, "organisation": self.organisation, "date": self.date, "title": self.title,
+               "url": self.url, "source_type": self.source_type, "model_version": self.model_version,
+               "created": self.created, "paragraphs": [p.to_dict() for p in self.paragraphs]}
+        if with_text:
+            out["text"] = self.text
+        return out

@@ -69,11 +69,14 @@ _CONTACT_WORDS = re.compile(r"\b(?:contact|e-?mail|call|phone|telephone|tel|enqu
                             r"|communications team|more information|further information|out of hours)\b",
                             re.IGNORECASE)
 _FURNITURE_WORDS = 40   # a contact line is a sentence or two, never a paragraph of argument
+_MAX_CHARS = 2_000
 _SHORT_WORDS = 60       # cookie notices and similar run to a few sentences at most
 
 
 def is_boilerplate(text: str) -> bool:
     """Whether a paragraph is page furniture or contact/notice text that should never be tagged or searched."""
+    if len(text) > _MAX_CHARS:  # furniture is short; a long text is never scanned by the patterns below
+        return False
     line = " ".join(text.split()).strip()
     if not line:
         return True

@@ -31,6 +31,7 @@ class Document:
     date: str | None = None
     title: str | None = None
     url: str | None = None
+    source_type: str | None = None   # press_release, web_page, board_paper... (not part of the id)
 
     @property
     def id(self) -> str:
@@ -50,7 +51,7 @@ def checked_field(value: str, where: str, name: str, max_chars: int | None = Non
 def check_document(doc: Document, where: str) -> Document:
     """``doc`` if its organisation, title and url pass the text policy and ``MAX_FIELD_CHARS`` and its date is
     a date; InvalidInput naming ``where`` and the field otherwise. Paragraphs are checked where they are made
-    (``Pipeline.statements_from_document``), against the paragraph limit."""
+    (``Pipeline.add_document``), against the paragraph limit."""
     for name in ("organisation", "title", "url"):
         value = getattr(doc, name)
         if value is not None:

@@ -21,6 +21,7 @@ TAGGED_KINDS = ("heading", "body", "list_item", "quote")
 _MARKER = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\u27a2\u25ba\u2713*+\-\u2013\u2014]"
                      r"|\(?\d{1,3}[.)]|\(?[a-z][.)]|\((?:[ivx]{1,4}|[a-z])\))\s+")
 _QUOTE_OPEN = "\"\u201c\u2018'"
+_QUOTE_SCAN_LIMIT = 20_000
 _QUOTED = re.compile(r"[\"\u201c][^\"\u201d]{20,}[\"\u201d]")
 
 
@@ -42,6 +43,8 @@ class Block:
 
 def _is_quote(text: str) -> bool:
     """Mostly quotation: opens with a quote mark, or quoted spans make up most of it."""
+    if len(text) > _QUOTE_SCAN_LIMIT:  # over any paragraph limit: refused later, never scanned here
+        return False
     if text[:1] in _QUOTE_OPEN and len(text) > 40:
         return True
     quoted = sum(len(m.group(0)) for m in _QUOTED.finditer(text))

@@ -60,9 +60,9 @@ def add_statements():
         doc_obj = body["document"]
         if not isinstance(doc_obj, dict):
             raise InvalidInput("'document' must be an object")
-        new = p.statements_from_document(document_from_record(doc_obj, "document"), max_paragraphs=max_n)
-        if not new:
-            raise InvalidInput("the document has no paragraphs to store")
+        # The same path as POST /documents and ingest: stored as a document, paragraphs tagged in context.
+        _, result = p.add_document(document_from_record(doc_obj, "document"), max_paragraphs=max_n)
+        return jsonify({"ids": result.ids, "added": result.added, "duplicates": result.duplicates}), 201
     else:
         raise InvalidInput("give 'statements' (a list) or 'document' (an object)")
     result = p.add_statements(new)

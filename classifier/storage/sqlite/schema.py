@@ -80,9 +80,41 @@ CREATE INDEX IF NOT EXISTS copy_bands_statement ON copy_bands (statement_id);
 CREATE INDEX IF NOT EXISTS statements_org_date ON statements (organisation_key, date);
 """
 
+# Documents and their paragraphs in order (issue 12): every paragraph, boilerplate included, with its kind,
+# offsets into the document text and themes; a searchable paragraph points at its statement.
+DOCUMENTS_V3 = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    organisation TEXT,
+    organisation_key TEXT,
+    date TEXT,
+    title TEXT,
+    url TEXT,
+    source_type TEXT,
+    model_version TEXT,
+    created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_org ON documents (organisation_key, date);
+CREATE INDEX IF NOT EXISTS documents_date ON documents (date);
+CREATE TABLE IF NOT EXISTS document_paragraphs (
+    document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    themes TEXT NOT NULL DEFAULT '[]',
+    statement_id INTEGER REFERENCES statements (id) ON DELETE SET NULL,
+    PRIMARY KEY (document_id, idx)
+);
+CREATE INDEX IF NOT EXISTS document_paragraphs_statement ON document_paragraphs (statement_id);
+"""
+
 # (version, SQL script). Numbers are reserved per feature so that work in parallel does not collide:
 # 2 keyword search (FTS5), 3 documents, 4 labels (who and when), 5 workbench.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, SCHEMA_V1),
+    (3, DOCUMENTS_V3),
     (5, WORKBENCH_V5),
 ]

@@ -20,6 +20,7 @@ from classifier.storage.records import (ORGANISATION_KEY_VERSION, AddResult, Fil
                                         content_hash, is_row_id, organisation_key)
 from classifier.text.dates import date_bounds
 
+from .documents import DocumentsMixin
 from .jobs import JobsMixin
 from .labels import LabelsMixin
 from .schema import MIGRATIONS
@@ -41,7 +42,7 @@ def _statements(script: str):
         yield buffer.strip()
 
 
-class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin):
+class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin, DocumentsMixin):
     """SQLite access. Each call opens a short-lived connection, so one SQLiteStore is safe across threads."""
 
     def __init__(self, path: Path):
@@ -117,28 +118,35 @@ class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin):
     def add(self, items: list[NewStatement], vectors: np.ndarray, scores: list[dict], thresholds: dict,
             model_version: str | None) -> AddResult:
         """Insert statements with their vectors and theme scores in one transaction; returns once committed."""
+        themes = [{t: v for t, v in sc.items() if v >= thresholds.get(t, 1.01)} for sc in scores]
+        with self._tx() as db:
+            return self._insert_statements(db, items, vectors, scores, themes, model_version)
+
+    def _insert_statements(self, db, items: list[NewStatement], vectors: np.ndarray, scores: list[dict],
+                           themes: list[dict], model_version: str | None) -> AddResult:
+        """Insert statements inside the caller's transaction; ``themes`` are the decided ones (theme -> score)."""
         ids, added, dupes = [], 0, 0
         now = _now()
-        with self._tx() as db:
-            for item, vec, sc in zip(items, vectors, scores):
-                key = content_hash(item.text, item.organisation)
-                row = db.execute("SELECT id FROM statements WHERE content_hash=?", (key,)).fetchone()
-                if row:
-                    ids.append(row["id"])
-                    dupes += 1
-                    continue
-                cur = db.execute(
-                    "INSERT INTO statements (text, organisation, organisation_key, date, title, url, document_id,"
-                    " paragraph_index, char_start, char_end, content_hash, scores, model_version, vector, created)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (item.text, item.organisation, organisation_key(item.organisation),
-                     item.date, item.title, item.url, item.document_id, item.paragraph_index, item.start, item.end,
-                     key, json.dumps(sc), model_version, np.asarray(vec, dtype=np.float32).tobytes(), now))
-                sid = cur.lastrowid
-                self._write_themes(db, sid, sc, thresholds)
-                db.execute("INSERT INTO changes (op, statement_id) VALUES ('add', ?)", (sid,))
-                ids.append(sid)
-                added += 1
+        for item, vec, sc, th in zip(items, vectors, scores, themes):
+            key = content_hash(item.text, item.organisation)
+            row = db.execute("SELECT id FROM statements WHERE content_hash=?", (key,)).fetchone()
+            if row:
+                ids.append(row["id"])
+                dupes += 1
+                continue
+            cur = db.execute(
+                "INSERT INTO statements (text, organisation, organisation_key, date, title, url, document_id,"
+                " paragraph_index, char_start, char_end, content_hash, scores, model_version, vector, created)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (item.text, item.organisation, organisation_key(item.organisation),
+                 item.date, item.title, item.url, item.document_id, item.paragraph_index, item.start, item.end,
+                 key, json.dumps(sc), model_version, np.asarray(vec, dtype=np.float32).tobytes(), now))
+            sid = cur.lastrowid
+            db.execute("DELETE FROM statement_themes WHERE statement_id=?", (sid,))
+            db.executemany("INSERT INTO statement_themes VALUES (?,?,?)", [(sid, t, float(v)) for t, v in th.items()])
+            db.execute("INSERT INTO changes (op, statement_id) VALUES ('add', ?)", (sid,))
+            ids.append(sid)
+            added += 1
         return AddResult(ids, added, dupes)
 
     @staticmethod
