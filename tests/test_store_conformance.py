@@ -9,7 +9,7 @@ import pytest
 
 from classifier.errors import JoinedupError
 from classifier.storage.base import Store
-from classifier.storage.records import Filters, NewStatement, Statement
+from classifier.storage.records import DocumentParagraph, Filters, NewStatement, Statement, StoredDocument
 from classifier.storage.sqlite import SQLiteStore
 
 BACKENDS = ("postgres",)
@@ -137,6 +137,7 @@ def _scenario(s: Recorder) -> None:
     s.delete(2 ** 64)
     s.changes_since(0)
     s.changes_since(seq)
+    _documents(s, vec, thresholds)
     s.add_labels([("  we   call for  pay ", ["workforce"], "api", 1), ("free text", [], "import", None)])
     s.add_labels([("bad", [], "api", 10 ** 29)])
     s.labels()
@@ -157,6 +158,46 @@ def _scenario(s: Recorder) -> None:
     s.get_meta("copy_signatures_seq")
     s.copy_candidates([1, 5, 3])
     s.copy_signatures([1, 5, 3, 4])
+
+
+def _documents(s: Recorder, vec, thresholds) -> None:
+    """Documents: ordered paragraphs (boilerplate without a statement), a paragraph whose statement is a
+    duplicate, the same document twice, listing with filters, retagging, and a deleted statement."""
+    text = "Board paper\n\nDelayed discharge rose again this winter.\n\nA fresh line on carers' pay.\n\nPage 2 of 9"
+    paragraphs = (DocumentParagraph(0, "heading", "Board paper", 0, 11),
+                  DocumentParagraph(1, "body", "Delayed discharge rose again this winter.", 13, 54,
+                                    ({"id": "hospital_discharge", "score": 0.82},)),
+                  DocumentParagraph(2, "list_item", "A fresh line on carers' pay.", 56, 84,
+                                    ({"id": "workforce", "score": 0.7}, {"id": "funding", "score": 0.61})),
+                  DocumentParagraph(3, "boilerplate", "Page 2 of 9", 86, 97))
+    doc = StoredDocument("doc-1", "wexcombe  county council", "2021", "Board paper", "https://example.org/p",
+                         "board_paper", paragraphs)
+    statements = [NewStatement(p.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, p.index, p.start, p.end)
+                  for p in paragraphs[:3]]
+    scores = [{"funding": 0.1}, {"hospital_discharge": 0.82, "funding": 0.12}, {"workforce": 0.7, "funding": 0.61}]
+    themes = [{}, {"hospital_discharge": 0.82}, {"workforce": 0.7, "funding": 0.61}]
+    s.add_document(doc, text, statements, vec(3), scores, themes, "v3")
+    s.add_document(doc, text, statements, vec(3), scores, themes, "v3")
+    s.add_document(StoredDocument("doc-2", "Harrow Vale ICB", None, None, None, None, ()), "", [],
+                   np.zeros((0, 8), np.float32), [], [], "v3")
+    s.add_document(StoredDocument("doc-3", "Other Trust", "2019-04-02", "Minutes", None, "minutes",
+                                  (DocumentParagraph(0, "body", "Minutes of the meeting.", 0, 23),)),
+                   "Minutes of the meeting.", [NewStatement("Minutes of the meeting.", "Other Trust", "2019-04-02",
+                                                            "Minutes", None, "doc-3", 0, 0, 23)],
+                   vec(1), [{"funding": 0.3}], [{}], None)
+    s.get_document("doc-1")
+    s.get_document("doc-1", with_text=True)
+    s.get_document("absent")
+    for f in (Filters(), Filters(organisations=("Wexcombe County Council",)), Filters(since="2020-01-01"),
+              Filters(until="2020-12-31"), Filters(since="2019-04", until="2019-04")):
+        s.list_documents(f)
+        s.list_documents(f, offset=1, limit=1)
+    s.retag_document("doc-1", {1: [], 2: [{"id": "funding", "score": 0.9}]})
+    s.get_document("doc-1")
+    s.document_ids()
+    s.get_one(8)
+    s.delete(8)
+    s.get_document("doc-1")
 
 
 def test_both_backends_give_the_same_outputs_for_the_same_calls(tmp_path, store):

@@ -12,7 +12,7 @@ from typing import Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
-from classifier.storage.records import AddResult, Filters, NewStatement, Statement
+from classifier.storage.records import AddResult, Filters, NewStatement, Statement, StoredDocument
 
 
 @runtime_checkable
@@ -78,6 +78,25 @@ class Store(Protocol):
 
     def labels(self) -> list[dict]:
         """Every stored label, oldest first."""
+
+    # -- documents -----------------------------------------------------------------------------------------
+    def add_document(self, doc: StoredDocument, text: str, statements: list[NewStatement], vectors: np.ndarray,
+                     scores: list[dict], themes: list[dict], model_version: str | None
+                     ) -> tuple[StoredDocument, AddResult]:
+        """Store a document, its ordered paragraphs and a statement per searchable paragraph in one
+        transaction (``themes``: the decided ones, theme -> score); a document stored already is returned as
+        it is."""
+
+    def get_document(self, document_id: str, with_text: bool = False) -> StoredDocument:
+        """One document with its paragraphs in order, or NotFound."""
+
+    def list_documents(self, filters: Filters, offset: int = 0, limit: int = 20) -> tuple[list[StoredDocument], int]:
+        """(a page of documents, newest date first, without paragraphs; how many match in all)."""
+
+    def retag_document(self, document_id: str, paragraph_themes: dict[int, list[dict]]) -> None:
+        """Replace the themes shown on a document's paragraphs."""
+
+    def document_ids(self) -> list[str]: ...
 
     # -- jobs ----------------------------------------------------------------------------------------------
     def create_job(self, kind: str, params: dict) -> tuple[int | None, int | None]:

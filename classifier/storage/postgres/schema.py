@@ -127,6 +127,38 @@ CREATE INDEX copy_bands_statement ON copy_bands (statement_id);
 CREATE INDEX statements_org_date ON statements (organisation_key, date);
 """
 
+# Documents and their ordered paragraphs (SQLite migration 3, issue 12): every paragraph, boilerplate included,
+# with its kind, offsets into the document text and themes; a searchable paragraph points at its statement.
+DOCUMENTS_V3 = """
+CREATE TABLE documents (
+    id text COLLATE "C" PRIMARY KEY,
+    text text NOT NULL,
+    organisation text COLLATE "C",
+    organisation_key text COLLATE "C",
+    date text COLLATE "C",
+    title text,
+    url text,
+    source_type text,
+    model_version text,
+    created text COLLATE "C" NOT NULL
+);
+CREATE INDEX documents_org ON documents (organisation_key, date);
+CREATE INDEX documents_date ON documents (date);
+CREATE TABLE document_paragraphs (
+    document_id text COLLATE "C" NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    idx integer NOT NULL,
+    kind text NOT NULL,
+    text text NOT NULL,
+    char_start integer NOT NULL,
+    char_end integer NOT NULL,
+    themes text NOT NULL DEFAULT '[]',
+    statement_id bigint REFERENCES statements (id) ON DELETE SET NULL,
+    PRIMARY KEY (document_id, idx)
+);
+CREATE INDEX document_paragraphs_statement ON document_paragraphs (statement_id);
+"""
+
+
 # Keyword postings (the feature SQLite reserves migration 2 for: keyword search in the store). One row per
 # (lexeme, statement): tf, the statement's length in distinct lexemes, and ``impact``, the word's BM25 weight
 # without idf, tf (k1 + 1) / (tf + k1 (1 - b + b len / avglen)), with the corpus's average length when the row
@@ -153,6 +185,7 @@ CREATE INDEX keyword_postings_impact ON keyword_postings (lexeme, impact DESC, s
 MIGRATIONS: list[tuple[int, str]] = [
     (1, SCHEMA_V1),
     (2, KEYWORD_V2),
+    (3, DOCUMENTS_V3),
     (5, WORKBENCH_V5),
 ]
 

@@ -1,5 +1,5 @@
 """The statement store in PostgreSQL: statements, vectors (pgvector), keyword search columns, themes, the
-change log and meta values. Labels, jobs and the workbench's queries are mixins beside this module, as in
+change log and meta values. Documents, labels, jobs and the workbench's queries are mixins beside this module, as in
 ``storage/sqlite``.
 
 One database serves every worker on every machine: a write has committed when ``add`` returns, and any later
@@ -27,6 +27,7 @@ from classifier.storage.records import (ORGANISATION_KEY_VERSION, AddResult, Fil
 from classifier.storage.sqlite.store_utils import _now
 from classifier.text.dates import date_bounds
 
+from .documents import DocumentsMixin
 from .jobs import JobsMixin
 from .labels import LabelsMixin
 from .schema import BM25_B, BM25_K1, CHANGES_LOCK, REKEY_LOCK, SESSION_SETTINGS, migrate
@@ -79,7 +80,7 @@ def drop_schema(url: str, schema: str) -> None:
         conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(psycopg.sql.Identifier(schema)))
 
 
-class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
+class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin, DocumentsMixin):
     """PostgreSQL access through a connection pool; safe across threads. ``close()`` returns the connections."""
 
     def __init__(self, url: str, pool_size: int = POOL_MAX):
@@ -169,49 +170,56 @@ class PostgresStore(LabelsMixin, JobsMixin, WorkbenchMixin):
 
         A statement whose content hash is stored already (by this batch, or by any committed or concurrent
         transaction) gets the stored id and counts as a duplicate."""
+        themes = [{t: v for t, v in sc.items() if v >= thresholds.get(t, 1.01)} for sc in scores]
+        if not items:
+            return AddResult([], 0, 0)
+        with self._tx(rows=psycopg.rows.tuple_row) as cur:
+            return self._insert_statements(cur, items, vectors, scores, themes, model_version)
+
+    def _insert_statements(self, cur, items: list[NewStatement], vectors: np.ndarray, scores: list[dict],
+                           themes: list[dict], model_version: str | None) -> AddResult:
+        """Insert statements inside the caller's transaction (``cur`` yields tuples); ``themes`` are the decided
+        ones (theme -> score)."""
         now = _now()
-        rows, keys, themes_of = [], [], []
+        rows, keys = [], []
         for item, vec, sc in zip(items, vectors, scores):
             key = content_hash(item.text, item.organisation)
             keys.append(key)
-            themes_of.append(sc)
             rows.append((item.text, item.organisation, organisation_key(item.organisation), item.date, item.title,
                          item.url, item.document_id, item.paragraph_index, item.start, item.end, key, json.dumps(sc),
                          model_version, np.asarray(vec, dtype=np.float32), now))
         if not rows:
             return AddResult([], 0, 0)
-        with self._tx(rows=psycopg.rows.tuple_row) as cur:
-            # Known hashes first, so a duplicate takes no id from the sequence (ids stay as SQLite gives them);
-            # ON CONFLICT covers a concurrent transaction storing the same text between the two statements.
-            known = dict(cur.execute("SELECT content_hash, id FROM statements WHERE content_hash = ANY(%s)",
-                                     (keys,)).fetchall())
-            first: dict[str, int] = {}
-            for i, key in enumerate(keys):
-                if key not in known:
-                    first.setdefault(key, i)
-            fresh = sorted(first.values())
-            new: dict[int, int] = {}   # input position -> new id
-            if fresh:
-                cur.executemany(f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join(['%s'] * 13)}, %b, %s)"
-                                " ON CONFLICT (content_hash) DO NOTHING RETURNING id", [rows[i] for i in fresh],
-                                returning=True)
-                for i in fresh:
-                    row = cur.fetchone()
-                    if row is not None:
-                        new[i] = row[0]
-                    cur.nextset()
-            raced = [keys[i] for i in fresh if i not in new]
-            if raced:
-                known.update(cur.execute("SELECT content_hash, id FROM statements WHERE content_hash = ANY(%s)",
-                                         (raced,)).fetchall())
-            by_hash = {**known, **{keys[i]: sid for i, sid in new.items()}}
-            ids = [new.get(i, by_hash[keys[i]]) for i in range(len(keys))]
-            theme_rows = [(new[i], t, float(s)) for i in sorted(new) for t, s in themes_of[i].items()
-                          if s >= thresholds.get(t, 1.01)]
-            if theme_rows:
-                cur.executemany("INSERT INTO statement_themes (statement_id, theme, score) VALUES (%s, %s, %s)",
-                                theme_rows)
-            self._log(cur, "add", [new[i] for i in sorted(new)])
+        # Known hashes first, so a duplicate takes no id from the sequence (ids stay as SQLite gives them);
+        # ON CONFLICT covers a concurrent transaction storing the same text between the two statements.
+        known = dict(cur.execute("SELECT content_hash, id FROM statements WHERE content_hash = ANY(%s)",
+                                 (keys,)).fetchall())
+        first: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            if key not in known:
+                first.setdefault(key, i)
+        fresh = sorted(first.values())
+        new: dict[int, int] = {}   # input position -> new id
+        if fresh:
+            cur.executemany(f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join(['%s'] * 13)}, %b, %s)"
+                            " ON CONFLICT (content_hash) DO NOTHING RETURNING id", [rows[i] for i in fresh],
+                            returning=True)
+            for i in fresh:
+                row = cur.fetchone()
+                if row is not None:
+                    new[i] = row[0]
+                cur.nextset()
+        raced = [keys[i] for i in fresh if i not in new]
+        if raced:
+            known.update(cur.execute("SELECT content_hash, id FROM statements WHERE content_hash = ANY(%s)",
+                                     (raced,)).fetchall())
+        by_hash = {**known, **{keys[i]: sid for i, sid in new.items()}}
+        ids = [new.get(i, by_hash[keys[i]]) for i in range(len(keys))]
+        theme_rows = [(new[i], t, float(s)) for i in sorted(new) for t, s in themes[i].items()]
+        if theme_rows:
+            cur.executemany("INSERT INTO statement_themes (statement_id, theme, score) VALUES (%s, %s, %s)",
+                            theme_rows)
+        self._log(cur, "add", [new[i] for i in sorted(new)])
         return AddResult(ids, len(new), len(ids) - len(new))
 
     def retag(self, rows: list[tuple[int, dict]], thresholds: dict, model_version: str) -> None:
