@@ -171,3 +171,20 @@ def test_both_ways_of_cutting_lines_agree(text):
     assert by_regex == segment(text)
     for s in by_regex:
         assert s.text == " ".join(text[s.start:s.end].split())
+
+
+def test_a_long_line_is_continued_by_the_wrapped_lines_after_it():
+    # Issue 12.7: a paragraph whose first line was never wrapped but whose end was ("very easy." alone).
+    long = ("Carers told the panel that the new single assessment, shared between the council and the hospital "
+            "discharge team, has made getting support at home")
+    text = f"{long}\nvery easy.\n\nA second paragraph."
+    assert [p.text for p in split_paragraphs(text)] == [f"{long} very easy.", "A second paragraph."]
+
+
+def test_finished_sentences_on_long_lines_stay_separate_paragraphs():
+    a = ("Integrated care boards must give councils an equal voice in decisions about money, priorities and the "
+         "shape of the local services they pay for.")
+    text = f"{a}\nShort closing paragraph one.\nShort closing paragraph two, a little longer than that.\nOur plan\n{a}"
+    assert [(s.kind, s.text) for s in segment(text)] == [
+        (PARAGRAPH, a), (PARAGRAPH, "Short closing paragraph one."),
+        (PARAGRAPH, "Short closing paragraph two, a little longer than that."), (HEADING, "Our plan"), (PARAGRAPH, a)]

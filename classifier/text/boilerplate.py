@@ -70,6 +70,8 @@ _CONTACT_WORDS = re.compile(r"\b(?:contact|e-?mail|call|phone|telephone|tel|enqu
                             re.IGNORECASE)
 _FURNITURE_WORDS = 40   # a contact line is a sentence or two, never a paragraph of argument
 _MAX_CHARS = 2_000
+_CONTENT_WORDS = 12  # words of other sentences beside a contact line that make it a paragraph of content
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"'(])")
 _SHORT_WORDS = 60       # cookie notices and similar run to a few sentences at most
 
 
@@ -89,5 +91,8 @@ def is_boilerplate(text: str) -> bool:
     if any(rule.search(line) for rule in _RULES):
         return True
     if words <= _FURNITURE_WORDS and (_EMAIL.search(line) or _PHONE.search(line)) and _CONTACT_WORDS.search(line):
-        return True
+        # A contact sentence at the end of a real paragraph does not make the paragraph furniture: only the
+        # words outside the sentences holding an address or number count as content.
+        rest = [s for s in _SENTENCE_END.split(line) if not (_EMAIL.search(s) or _PHONE.search(s))]
+        return sum(len(s.split()) for s in rest) <= _CONTENT_WORDS
     return False

@@ -126,11 +126,19 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     width = np.maximum.reduceat(length, block_first)[np.cumsum(new_block) - 1]
     # Whether the text breaks between line i and line i + 1.
     this, nxt = slice(None, -1), slice(1, None)
-    forced = item[nxt] | page[nxt] | page[this] | (width[this] > _WRAP_LIMIT) | new_block[nxt]
+    forced = item[nxt] | page[nxt] | page[this] | new_block[nxt]
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     heading_then_capital = (capital[this] & (length[this] < np.maximum(0.7 * width[this], 20)) & ~item[this]
                             & few_words[this] & upper[nxt])
-    breaks = forced | np.where(terminal[this], sentence_ends_short_line, heading_then_capital)
+    # A block with a line too long to be hard-wrapped holds unwrapped paragraphs, one per line, except that a
+    # long line whose sentence does not end there is continued by the short lines after it (a last line
+    # wrapped by hand or by a PDF: "... which made it" / "very easy."). A short line before a long one, a
+    # finished sentence and a heading-like line end a paragraph.
+    long = length > _WRAP_LIMIT
+    unwrapped = (terminal[this] | long[nxt]
+                 | (~long[this] & capital[this] & few_words[this] & ~item[this] & upper[nxt]))
+    breaks = forced | np.where(width[this] > _WRAP_LIMIT, unwrapped,
+                               np.where(terminal[this], sentence_ends_short_line, heading_then_capital))
 
     first = np.concatenate(([0], np.flatnonzero(breaks) + 1))
     last = np.concatenate((first[1:] - 1, [m - 1]))
