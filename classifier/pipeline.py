@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from classifier.model.codebook import Codebook, load_codebook
@@ -138,14 +138,33 @@ class Pipeline:
         return done
 
     def add_statements(self, items: list[NewStatement]) -> AddResult:
-        """Embed, tag and store statements in one transaction; returns after the commit."""
+        """Embed, tag (each as an isolated paragraph, as ``tag_paragraphs`` does) and store statements; returns
+        after the commit. Each statement is stored as a document of one paragraph, so that every search hit
+        opens in a document; each is one transaction (a statement is acknowledged only when all are)."""
+        if not items:
+            return AddResult([], 0, 0)
         self.check_vector_space()
         scorer = self.scorer()
         texts = [i.text for i in items]
         vectors = self.cached_embedder.embed(texts)
         proba = scorer.score(texts, vectors)
-        scores = [{t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)} for row in proba]
-        return self.store.add(items, vectors, scores, scorer.model.thresholds, scorer.version)
+        thresholds = scorer.model.thresholds
+        total = AddResult([], 0, 0)
+        for item, vec, row in zip(items, vectors, proba):
+            scores = {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)}
+            themes = {t: v for t, v in scores.items() if v >= thresholds.get(t, 1.01)}
+            doc = Document(item.text, item.organisation, item.date, item.title, item.url)
+            record = StoredDocument(doc.id, doc.organisation, doc.date, doc.title, doc.url, None, (
+                DocumentParagraph(0, "body", item.text, 0, len(item.text),
+                                  tuple({"id": t, "score": v} for t, v in sorted(themes.items(),
+                                                                                 key=lambda kv: -kv[1]))),))
+            statement = replace(item, document_id=doc.id, paragraph_index=0, start=0, end=len(item.text))
+            _, one = self.store.add_document(record, item.text, [statement], vec[None, :], [scores], [themes],
+                                             scorer.version)
+            total.ids += one.ids
+            total.added += one.added
+            total.duplicates += one.duplicates
+        return total
 
     def document_blocks(self, text: str) -> list[Block]:
         """A document text's paragraphs with kinds, within a request's limits: PayloadTooLarge past
@@ -183,6 +202,8 @@ class Pipeline:
         for b in blocks:
             checked_field(b.text, where, f"paragraphs[{b.index}]", self.settings.max_paragraph_chars)
         tagged = [b for b in blocks if b.tagged]
+        if not tagged:  # as POST /tag says of the same text: a document of furniture alone is not stored
+            raise InvalidInput(f"{where}: the text has no paragraphs to tag (only boilerplate or page numbers)")
         self.check_vector_space()
         scorer = self.scorer()
         vectors = (self.cached_embedder.embed([b.text for b in tagged]) if tagged

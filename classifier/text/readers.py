@@ -18,7 +18,7 @@ from classifier.errors import ConfigError, DataError, InvalidInput, JoinedupErro
 from classifier.text.dates import parse_date
 from classifier.text.policy import check_text
 
-FIELDS = ("organisation", "date", "title", "url")
+FIELDS = ("organisation", "date", "title", "url", "source_type")
 # Organisation, title and url are names and links: a longer value is a payload, not metadata.
 MAX_FIELD_CHARS = 2000
 SUFFIXES = (".jsonl", ".csv", ".txt", ".md", ".html", ".htm", ".pdf", ".docx")
@@ -52,7 +52,7 @@ def check_document(doc: Document, where: str) -> Document:
     """``doc`` if its organisation, title and url pass the text policy and ``MAX_FIELD_CHARS`` and its date is
     a date; InvalidInput naming ``where`` and the field otherwise. Paragraphs are checked where they are made
     (``Pipeline.add_document``), against the paragraph limit."""
-    for name in ("organisation", "title", "url"):
+    for name in ("organisation", "title", "url", "source_type"):
         value = getattr(doc, name)
         if value is not None:
             checked_field(value, where, name, MAX_FIELD_CHARS)
@@ -204,3 +204,39 @@ def documents_from_path(path: Path, defaults: dict | None = None) -> list[Docume
     if reader in _RECORD_READERS:
         return [replace(d, **{k: v for k, v in defaults.items() if getattr(d, k) is None}) for d in docs]
     return [replace(d, **defaults) for d in docs]
+
+
+# What a person may upload as one document (records files, JSONL and CSV, are for ``joinedup ingest``).
+UPLOAD_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md")
+
+
+def document_from_upload(data: bytes, filename: str, fields: dict, where: str = "file") -> Document:
+    """One checked document from an uploaded file's bytes, read by its extension, with ``fields``
+    (organisation, date, title, url, source_type; already strings) winning over what the file says.
+
+    The bytes go to a private temporary directory under a name made here from the upload's base name, so
+    nothing in the request chooses a path. InvalidInput with a one-line reason when the file cannot be used.
+    """
+    import re
+    import tempfile
+
+    base = Path(filename.replace("\\", "/")).name if filename else ""
+    suffix = Path(base).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InvalidInput(f"{where}: unsupported file type {suffix or '(none)'!r}; upload one of "
+                           f"{', '.join(UPLOAD_SUFFIXES)}", {"field": where})
+    if not data:
+        raise InvalidInput(f"{where}: the file is empty", {"field": where})
+    stem = re.sub(r"[^\w .()-]+", "_", Path(base).stem).strip(" .")[:100] or "upload"
+    meta = document_from_record(dict(fields, text="-"), where)  # the same checks as a JSON document's fields
+    defaults = {f: getattr(meta, f) for f in FIELDS}
+    with tempfile.TemporaryDirectory(prefix="joinedup-upload-") as tmp:
+        path = Path(tmp) / f"{stem}{suffix}"
+        path.write_bytes(data)
+        try:
+            docs = documents_from_path(path, defaults)
+        except (InvalidInput, DataError) as exc:  # a reader that cannot load (ConfigError) is not the file's fault
+            raise InvalidInput(f"{where}: {exc.message}", {"field": where}) from exc
+    if len(docs) != 1 or not docs[0].text.strip():
+        raise InvalidInput(f"{where}: no text found in {base}", {"field": where})
+    return check_document(docs[0], where)

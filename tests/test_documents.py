@@ -1,0 +1,213 @@
+"""Documents through the API (issue 12): one storage path for JSON, uploads, POST /statements and search hits."""
+
+import io
+
+import pytest
+
+TEXT = """Wexcombe joins up hospital discharge
+
+The county council and the hospital trust have merged their discharge teams, so that a patient who is well
+enough to leave hospital gets home care arranged in one conversation.
+
+The new team will:
+
+- share one waiting list for care at home
+- fund forty step-down beds from the pooled budget
+
+"People should not wait in a ward for a care package," said the cabinet member for adult social care.
+
+ENDS
+
+Media enquiries: press@wexcombe.example
+"""
+
+FIELDS = {"organisation": "Wexcombe County Council", "date": "2024-03-12", "title": "Wexcombe joins up discharge",
+          "url": "https://wexcombe.example/news/discharge"}
+
+
+def _error(resp, status):
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
+    return body["error"]
+
+
+def _post(client, **extra):
+    return client.post("/api/v1/documents", json=dict(FIELDS, text=TEXT, **extra))
+
+
+def test_a_document_is_stored_whole_and_get_returns_what_post_returned(client):
+    resp = _post(client)
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    doc = resp.get_json()["document"]
+    assert resp.headers["Location"] == f"/api/v1/documents/{doc['id']}"
+    assert {k: doc[k] for k in FIELDS} == FIELDS
+    assert client.get(f"/api/v1/documents/{doc['id']}").get_json() == {"document": doc}
+
+    paras = doc["paragraphs"]
+    assert [p["index"] for p in paras] == list(range(len(paras)))
+    kinds = {p["text"]: p["kind"] for p in paras}
+    assert kinds["Wexcombe joins up hospital discharge"] == "heading"
+    assert kinds["share one waiting list for care at home"] == "list_item"
+    assert kinds["ENDS"] == "boilerplate" and kinds["Media enquiries: press@wexcombe.example"] == "boilerplate"
+    for p in paras:
+        # offsets point into the text as sent; the paragraph text is that span with whitespace collapsed
+        assert " ".join(TEXT[p["start"]:p["end"]].split()).strip("-• ") .endswith(p["text"][-10:])
+        if p["kind"] == "boilerplate":
+            assert p["themes"] == [] and p["statement_id"] is None
+        else:
+            assert p["statement_id"] is not None
+            stored = client.get(f"/api/v1/statements/{p['statement_id']}").get_json()
+            assert (stored["document_id"], stored["paragraph_index"], stored["text"]) == (doc["id"], p["index"],
+                                                                                         p["text"])
+            assert stored["themes"] == p["themes"]
+
+
+def test_stored_themes_equal_what_tag_returns_for_the_same_document(client):
+    doc = _post(client).get_json()["document"]
+    tagged = client.post("/api/v1/tag", json={"text": TEXT, "title": FIELDS["title"]}).get_json()
+    by_index = {p["index"]: [{"id": t["id"], "score": t["score"]} for t in p["themes"]]
+                for p in tagged["paragraphs"]}
+    assert {p["index"]: p["themes"] for p in doc["paragraphs"]} == by_index
+
+
+def test_boilerplate_is_never_searchable(client):
+    doc = _post(client).get_json()["document"]
+    hits = client.get("/api/v1/search", query_string={"q": "media enquiries press discharge", "mode": "keyword", "k": 50})
+    texts = [h["text"] for h in hits.get_json()["results"]]
+    assert texts and not any("press@wexcombe" in t for t in texts)
+    assert not any(t == "ENDS" for t in texts)
+    assert doc["id"]
+
+
+def test_every_search_hit_points_into_its_document(client):
+    _post(client)
+    client.post("/api/v1/statements", json={"statements": [
+        {"text": "Care workers need a national pay floor.", "organisation": "Harrow Vale ICB"}]})
+    results = client.get("/api/v1/search", query_string={"q": "care at home waiting list pay", "k": 20}).get_json()
+    assert len(results["results"]) >= 3
+    for hit in results["results"]:
+        doc = client.get(f"/api/v1/documents/{hit['document_id']}").get_json()["document"]
+        assert doc["paragraphs"][hit["paragraph_index"]]["statement_id"] == hit["id"]
+
+
+def test_adding_the_same_document_twice_stores_it_once(client):
+    first = _post(client).get_json()["document"]
+    again = _post(client)
+    assert again.status_code == 201 and again.get_json()["document"] == first
+    listed = client.get("/api/v1/documents").get_json()
+    assert listed["total"] == 1
+
+
+def _upload(client, name, data, **fields):
+    return client.post("/api/v1/documents", data=dict(fields, file=(io.BytesIO(data), name)),
+                       content_type="multipart/form-data")
+
+
+def test_upload_text_markdown_and_html_files(client):
+    resp = _upload(client, "discharge.txt", TEXT.encode(), organisation="Wexcombe County Council", date="2024-03")
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    doc = resp.get_json()["document"]
+    assert (doc["organisation"], doc["date"], doc["title"]) == ("Wexcombe County Council", "2024-03", "discharge")
+    assert any(p["kind"] == "list_item" for p in doc["paragraphs"])
+
+    md = _upload(client, "notes.md", b"# Pooled budgets\n\nThe council and the ICB will pool budgets for "
+                                     b"intermediate care from April.\n", title="Pooled budgets")
+    assert md.status_code == 201 and md.get_json()["document"]["title"] == "Pooled budgets"
+
+    html = (b"<html><head><title>Step-down beds</title></head><body><nav>Skip to main content</nav><article>"
+            b"<h1>Step-down beds</h1><p>The council will fund forty step-down beds so that people leave hospital "
+            b"sooner, paid for from the Better Care Fund and agreed by the health and wellbeing board.</p>"
+            b"<p>Care homes in the county will be paid a fair rate for each bed, and the integrated care board "
+            b"will pay for the nursing input that residents need.</p></article></body></html>")
+    page = _upload(client, "beds.html", html, organisation="Wexcombe County Council")
+    assert page.status_code == 201, page.get_data(as_text=True)
+    texts = [p["text"] for p in page.get_json()["document"]["paragraphs"]]
+    assert any("forty step-down beds" in t for t in texts)
+    assert client.get("/api/v1/documents").get_json()["total"] == 3
+
+
+def test_upload_a_word_document(client):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Shared care records")
+    d.add_paragraph("Social workers and GPs in the county now read one shared care record, so that nobody has to "
+                    "tell their story twice.")
+    buf = io.BytesIO()
+    d.save(buf)
+    resp = _upload(client, "records.docx", buf.getvalue(), organisation="Harrow Vale ICB")
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert any("shared care record" in p["text"] for p in resp.get_json()["document"]["paragraphs"])
+
+
+@pytest.mark.parametrize("name, data, fields, words", [
+    ("virus.exe", b"MZ", {}, "unsupported file type"),
+    ("empty.txt", b"", {}, "empty"),
+    ("bad.docx", b"not a zip at all", {}, "bad.docx"),
+    ("latin.txt", "caf\xe9 care".encode("latin-1"), {}, "UTF-8"),
+    ("ok.txt", TEXT.encode(), {"date": "last week"}, "date"),
+    ("ok.txt", TEXT.encode(), {"organisation": "x" * 2001}, "organisation"),
+    ("ok.txt", TEXT.encode(), {"colour": "red"}, "colour"),
+])
+def test_bad_uploads_are_422_naming_the_problem(client, name, data, fields, words):
+    err = _error(_upload(client, name, data, **fields), 422)
+    assert words in err["message"]
+    assert client.get("/api/v1/documents").get_json()["total"] == 0
+
+
+def test_a_file_and_a_text_together_are_refused(client):
+    resp = client.post("/api/v1/documents", data={"text": TEXT, "file": (io.BytesIO(b"x y z"), "a.txt")},
+                       content_type="multipart/form-data")
+    assert "not both" in _error(resp, 422)["message"]
+
+
+@pytest.mark.parametrize("body, status", [
+    ({}, 422), ({"text": ""}, 422), ({"text": 5}, 422), ({"text": TEXT, "title": "a\x00b"}, 422),
+    ({"text": TEXT, "organisation": "o" * 2001}, 422), ({"text": TEXT, "extra": 1}, 422),
+    ({"text": "ENDS\n\nMedia enquiries: press@wexcombe.example"}, 422),
+])
+def test_bad_json_documents(client, body, status):
+    _error(client.post("/api/v1/documents", json=body), status)
+    assert client.get("/api/v1/documents").get_json()["total"] == 0
+
+
+def test_unknown_document_is_404(client):
+    _error(client.get("/api/v1/documents/0123456789abcdef"), 404)
+
+
+def test_listing_pages_and_filters(client):
+    for i, (org, date) in enumerate([("Wexcombe County Council", "2021-05-01"), ("Harrow Vale ICB", "2023-01-09"),
+                                     ("wexcombe county council", "2024-07-30")]):
+        text = f"Document {i}: the council and the NHS will pool budgets for reablement in area {i}."
+        assert client.post("/api/v1/documents", json={"text": text, "organisation": org,
+                                                      "date": date}).status_code == 201
+    page = client.get("/api/v1/documents", query_string={"limit": 2}).get_json()
+    assert [d["date"] for d in page["documents"]] == ["2024-07-30", "2023-01-09"]
+    assert page["has_more"] and page["total"] == 3 and "paragraphs" not in page["documents"][0]
+    rest = client.get("/api/v1/documents", query_string={"limit": 2, "offset": 2}).get_json()
+    assert [d["date"] for d in rest["documents"]] == ["2021-05-01"] and not rest["has_more"]
+    wex = client.get("/api/v1/documents", query_string={"organisation": "WEXCOMBE County Council"}).get_json()
+    assert wex["total"] == 2
+    since = client.get("/api/v1/documents", query_string={"since": "2023"}).get_json()
+    assert since["total"] == 2
+    _error(client.get("/api/v1/documents", query_string={"since": "soon"}), 422)
+    _error(client.get("/api/v1/documents", query_string={"limit": 0}), 422)
+
+
+def test_writing_a_document_needs_the_token(token_client):
+    assert _error(token_client.post("/api/v1/documents", json=dict(FIELDS, text=TEXT)), 401)
+    resp = token_client.post("/api/v1/documents", json=dict(FIELDS, text=TEXT),
+                             headers={"Authorization": "Bearer s3cret"})
+    assert resp.status_code == 201
+    assert token_client.get(f"/api/v1/documents/{resp.get_json()['document']['id']}").status_code == 200
+
+
+def test_statements_document_form_goes_through_the_same_path(client):
+    resp = client.post("/api/v1/statements", json={"document": dict(FIELDS, text=TEXT)})
+    assert resp.status_code == 201
+    ids = resp.get_json()["ids"]
+    listed = client.get("/api/v1/documents").get_json()["documents"]
+    assert len(listed) == 1
+    doc = client.get(f"/api/v1/documents/{listed[0]['id']}").get_json()["document"]
+    assert [p["statement_id"] for p in doc["paragraphs"] if p["statement_id"]] == ids
