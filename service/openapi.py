@@ -38,6 +38,14 @@ _STATEMENT_PROPS = {
     "model_version": {"type": ["string", "null"], "description": "the model that tagged the statement"},
     "created": {"type": ["string", "null"], "description": "when it was stored (ISO 8601)"}}
 
+_SOURCE_TYPE = {"type": "string", "description": "what kind of document: press_release, board_paper, web_page..."}
+_PARTIAL_DATE = {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"}
+_DOCUMENT_PROPS = {
+    "id": {"type": "string", "description": "stable: the same organisation, title, url and text give the same id"},
+    "organisation": _NSTR, "date": _DATE, "title": _NSTR, "url": _NSTR, "source_type": _NSTR,
+    "model_version": {"type": ["string", "null"], "description": "the model that tagged the paragraphs"},
+    "created": {"type": ["string", "null"], "description": "when it was stored (ISO 8601)"}}
+
 SCHEMAS = {
     "PartialDate": {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
                     "description": "an ISO 8601 date: YYYY-MM-DD, or YYYY-MM or YYYY when only the month or year "
@@ -118,6 +126,32 @@ SCHEMAS = {
         "added": {"type": "integer"},
         "duplicates": {"type": "integer", "description": "statements already stored, not added again"}}},
     "Statement": {"type": "object", "required": ["id", "text", "themes"], "properties": _STATEMENT_PROPS},
+    "AddDocumentRequest": {"type": "object", "required": ["text"], "additionalProperties": False,
+                           "properties": dict(_STATEMENT_IN["properties"], source_type=_SOURCE_TYPE)},
+    "AddDocumentUpload": {"type": "object", "description": "a file (or a text) with the same fields as form fields",
+                          "properties": dict({k: v for k, v in _STATEMENT_IN["properties"].items() if k != "date"},
+                                             date=_PARTIAL_DATE, source_type=_SOURCE_TYPE, file={
+                                                 "type": "string", "contentMediaType": "application/octet-stream",
+                                                 "description": ".pdf, .docx, .html, .htm, .txt or .md"})},
+    "DocumentResponse": {"type": "object", "required": ["document"], "properties": {"document": {
+        "type": "object", "required": ["id", "paragraphs"], "properties": dict(_DOCUMENT_PROPS, paragraphs={
+            "type": "array", "items": {
+                "type": "object", "required": ["index", "kind", "text", "start", "end", "themes", "statement_id"],
+                "properties": {
+                    "index": {"type": "integer", "description": "position in the document, from 0"},
+                    "kind": {"type": "string", "enum": ["heading", "body", "list_item", "quote", "boilerplate"]},
+                    "text": _STR,
+                    "start": {"type": "integer", "description": "character offset into the document text"},
+                    "end": {"type": "integer"},
+                    "themes": {"type": "array", "items": _STORED_THEME,
+                               "description": "themes over their thresholds (never on boilerplate)"},
+                    "statement_id": {"type": ["integer", "null"],
+                                     "description": "the searchable statement this paragraph became"}}}})}}},
+    "DocumentsPage": {"type": "object", "required": ["documents", "total", "offset", "limit", "has_more"],
+                      "properties": {"documents": {"type": "array", "items": {"type": "object",
+                                                                              "properties": _DOCUMENT_PROPS}},
+                                     "total": {"type": "integer"}, "offset": {"type": "integer"},
+                                     "limit": {"type": "integer"}, "has_more": {"type": "boolean"}}},
     "LabelsRequest": {"type": "object", "required": ["examples"], "properties": {"examples": {
         "type": "array", "minItems": 1, "maxItems": 500, "items": {
             "type": "object", "required": ["text", "themes"], "properties": {
@@ -194,6 +228,17 @@ _STATEMENT = {"id": 42, "text": _TEXT_A, "organisation": "Wexcombe County Counci
               "themes": [{"id": "workforce", "score": 0.94}], "model_version": _VERSION,
               "created": "2025-03-14T09:30:00+00:00"}
 
+_DOCUMENT = {"id": "3f2a9c0d1e4b5a67", "organisation": "Wexcombe County Council", "date": "2024-03-12",
+             "title": "Wexcombe joins up hospital discharge", "url": None, "source_type": "press_release",
+             "model_version": _VERSION, "created": "2025-03-14T09:30:00+00:00", "paragraphs": [
+                 {"index": 0, "kind": "heading", "text": "Wexcombe joins up hospital discharge", "start": 0,
+                  "end": 36, "themes": [], "statement_id": None},
+                 {"index": 1, "kind": "body", "text": "The council and the hospital trust now run one discharge team.",
+                  "start": 38, "end": 100, "themes": [{"id": "hospital_discharge", "score": 0.91}],
+                  "statement_id": 42},
+                 {"index": 2, "kind": "boilerplate", "text": "Media enquiries: press@wexcombe.example", "start": 102,
+                  "end": 140, "themes": [], "statement_id": None}]}
+
 EXAMPLES = {
     "Health": {"status": "ok", "model": {"version": _VERSION}, "statements": 3475},
     "Themes": {"themes": [{
@@ -228,6 +273,15 @@ EXAMPLES = {
         "title": "Adult social care workforce plan", "url": "https://wexcombe.example/workforce-plan"}]},
     "AddStatementsResponse": {"ids": [42], "added": 1, "duplicates": 0},
     "Statement": _STATEMENT,
+    "AddDocumentRequest": {"text": "Wexcombe joins up hospital discharge\n\nThe council and the hospital trust now run one "
+                                   "discharge team.\n\nMedia enquiries: press@wexcombe.example",
+                           "organisation": "Wexcombe County Council", "date": "2024-03-12",
+                           "title": "Wexcombe joins up hospital discharge", "source_type": "press_release"},
+    "AddDocumentUpload": {"file": "(the bytes of wexcombe-discharge.pdf)", "organisation": "Wexcombe County Council",
+                          "date": "2024-03", "source_type": "press_release"},
+    "DocumentResponse": {"document": _DOCUMENT},
+    "DocumentsPage": {"documents": [{k: v for k, v in _DOCUMENT.items() if k != "paragraphs"}], "total": 1,
+                      "offset": 0, "limit": 20, "has_more": False},
     "LabelsRequest": {"examples": [{"text": _TEXT_B, "themes": ["hospital_discharge", "workforce"]}]},
     "LabelsResponse": {"added": 1},
     "TrainRequest": {"force": False, "select": False},
@@ -267,7 +321,8 @@ ERROR_EXAMPLES = {
 TAGS = [
     {"name": "tagging", "description": "Tag text with the codebook's themes."},
     {"name": "search", "description": "Search stored statements and list who made them."},
-    {"name": "statements", "description": "SQLiteStore and remove statements."},
+    {"name": "statements", "description": "Store and remove statements."},
+    {"name": "documents", "description": "Documents stored whole: every paragraph in order with its kind and themes."},
     {"name": "labels", "description": "Labelled examples for retraining, and the review queue that asks for them."},
     {"name": "models", "description": "Model versions, retraining and background jobs."},
     {"name": "analysis", "description": "Counts over time: trends by theme and query, organisations' themes."},
