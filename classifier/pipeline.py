@@ -29,6 +29,8 @@ from classifier.storage.base import Store
 from classifier.tagging.scorer import TagResult, ThemeScorer
 
 INGEST_BATCH = 64
+# The source type of the one-paragraph document a statement added on its own is stored as (tagged alone).
+SINGLE_STATEMENT = "statement"
 
 
 @dataclass
@@ -154,7 +156,7 @@ class Pipeline:
             scores = {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)}
             themes = {t: v for t, v in scores.items() if v >= thresholds.get(t, 1.01)}
             doc = Document(item.text, item.organisation, item.date, item.title, item.url)
-            record = StoredDocument(doc.id, doc.organisation, doc.date, doc.title, doc.url, None, (
+            record = StoredDocument(doc.id, doc.organisation, doc.date, doc.title, doc.url, SINGLE_STATEMENT, (
                 DocumentParagraph(0, "body", item.text, 0, len(item.text),
                                   tuple({"id": t, "score": v} for t, v in sorted(themes.items(),
                                                                                  key=lambda kv: -kv[1]))),))
@@ -309,15 +311,55 @@ class Pipeline:
         return result
 
     def retag(self, version: str | None = None) -> int:
-        """Re-score every stored statement with ``version`` (default: the active model); returns how many."""
+        """Re-score every stored statement with ``version`` (default: the active model); returns how many.
+
+        A document's paragraphs are re-tagged in their document, as ``add_document`` tagged them, and the
+        paragraphs shown in the document view get the same themes as their statements; a statement added on
+        its own (or stored before documents were) is re-tagged alone."""
         scorer = self.scorer(version)
-        done = 0
+        doc_thresholds = dict(zip(scorer.theme_ids, scorer.document_thresholds.tolist()))
+        done, covered = 0, set()
+        for document_id in self.store.document_ids():
+            doc = self.store.get_document(document_id)
+            if doc.source_type == SINGLE_STATEMENT:
+                continue
+            blocks = [Block(p.index, p.kind, p.text, p.start, p.end) for p in doc.paragraphs]
+            tagged = [p for p in doc.paragraphs if p.kind != "boilerplate"]
+            if not tagged:
+                continue
+            stored = {int(i): v for ids, vecs in self.store.vectors([p.statement_id for p in tagged
+                                                                     if p.statement_id is not None])
+                      for i, v in zip(ids, vecs)}
+            missing = [p.text for p in tagged if p.statement_id not in stored]  # a statement deleted since
+            fresh = iter(self.cached_embedder.embed(missing)) if missing else iter(())
+            vectors = np.stack([stored[p.statement_id] if p.statement_id in stored else next(fresh) for p in tagged])
+            result = scorer.tag_document(blocks, doc.title, vectors)
+            by_index = {t.index: t for t in result.paragraphs}
+            own = self.store.get([p.statement_id for p in tagged if p.statement_id in stored])
+            rows = [(p.statement_id, by_index[p.index].scores) for p in tagged
+                    if p.statement_id in own and own[p.statement_id].document_id == document_id]
+            self.store.retag(rows, doc_thresholds, scorer.version)
+            self.store.retag_document(document_id, {t.index: [{"id": x.id, "score": x.score} for x in t.themes]
+                                                    for t in result.paragraphs})
+            covered.update(sid for sid, _ in rows)
+            done += len(rows)
         for ids, vectors in self.store.vectors(batch=1000):
+            keep = [k for k, i in enumerate(ids.tolist()) if i not in covered]
+            if not keep:
+                continue
+            ids, vectors = ids[keep], vectors[keep]
             rows = self.store.get(ids.tolist())
             texts = [rows[int(i)].text for i in ids]
             proba = scorer.score(texts, vectors)
-            self.store.retag([(int(i), {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)})
-                              for i, row in zip(ids, proba)], scorer.model.thresholds, scorer.version)
+            scored = [(int(i), {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)})
+                      for i, row in zip(ids, proba)]
+            self.store.retag(scored, scorer.model.thresholds, scorer.version)
+            for sid, sc in scored:  # the one-paragraph document of a statement added on its own
+                st = rows[sid]
+                if st.document_id and st.paragraph_index == 0:
+                    on = sorted(((t, v) for t, v in sc.items() if v >= scorer.model.thresholds.get(t, 1.01)),
+                                key=lambda kv: -kv[1])
+                    self.store.retag_document(st.document_id, {0: [{"id": t, "score": v} for t, v in on]})
             done += len(ids)
         return done
 

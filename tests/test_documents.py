@@ -211,3 +211,25 @@ def test_statements_document_form_goes_through_the_same_path(client):
     assert len(listed) == 1
     doc = client.get(f"/api/v1/documents/{listed[0]['id']}").get_json()["document"]
     assert [p["statement_id"] for p in doc["paragraphs"] if p["statement_id"]] == ids
+
+
+def test_retagging_keeps_documents_and_their_statements_as_tag_gives_them(client, trained):
+    doc = _post(client).get_json()["document"]
+    single = client.post("/api/v1/statements", json={"statements": [
+        {"text": "Care workers need a national pay floor and a career path.", "organisation": "Harrow Vale ICB"}]})
+    sid = single.get_json()["ids"][0]
+    # Scramble what is stored, as an older model would have left it, then re-tag with the active model.
+    trained.store.retag([(p["statement_id"], {}) for p in doc["paragraphs"] if p["statement_id"]] + [(sid, {})],
+                        {}, "old")
+    trained.store.retag_document(doc["id"], {p["index"]: [] for p in doc["paragraphs"]})
+    assert trained.retag() == len([p for p in doc["paragraphs"] if p["statement_id"]]) + 1
+    again = client.get(f"/api/v1/documents/{doc['id']}").get_json()["document"]
+    assert [p["themes"] for p in again["paragraphs"]] == [p["themes"] for p in doc["paragraphs"]]
+    for p in again["paragraphs"]:
+        if p["statement_id"]:
+            assert client.get(f"/api/v1/statements/{p['statement_id']}").get_json()["themes"] == p["themes"]
+    alone = client.get(f"/api/v1/statements/{sid}").get_json()
+    tagged = client.post("/api/v1/tag", json={"paragraphs": [alone["text"]]}).get_json()["paragraphs"][0]
+    assert alone["themes"] == [{"id": t["id"], "score": t["score"]} for t in tagged["themes"]]
+    shown = client.get(f"/api/v1/documents/{alone['document_id']}").get_json()["document"]["paragraphs"]
+    assert shown[0]["themes"] == alone["themes"] and shown[0]["statement_id"] == sid

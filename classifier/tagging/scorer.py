@@ -79,6 +79,11 @@ class ThemeScorer:
     def version(self) -> str:
         return self.model.version
 
+    @property
+    def document_thresholds(self) -> np.ndarray:
+        """The thresholds a paragraph read in its document is cut at, in ``theme_ids`` order."""
+        return self._document_thresholds
+
     def _label(self, theme_id: str) -> str:
         return self.codebook.label(theme_id) if theme_id in self.codebook else theme_id
 
