@@ -40,6 +40,7 @@ _STATEMENT_PROPS = {
 
 _SOURCE_TYPE = {"type": "string", "description": "what kind of document: press_release, board_paper, web_page..."}
 _PARTIAL_DATE = {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"}
+_NEIGHBOUR = {"index": {"type": "integer"}, "kind": _STR, "text": _STR}
 _DOCUMENT_PROPS = {
     "id": {"type": "string", "description": "stable: the same organisation, title, url and text give the same id"},
     "organisation": _NSTR, "date": _DATE, "title": _NSTR, "url": _NSTR, "source_type": _NSTR,
@@ -106,6 +107,10 @@ SCHEMAS = {
                            "themes": {"type": "array", "items": _STORED_THEME},
                            "document_id": {"type": ["string", "null"]},
                            "paragraph_index": {"type": ["integer", "null"]},
+                           "context": {"type": "object", "description": "with context=true: the paragraphs before "
+                                       "and after the hit in its document (null at either end)", "properties": {
+                                           "before": {"type": ["object", "null"], "properties": _NEIGHBOUR},
+                                           "after": {"type": ["object", "null"], "properties": _NEIGHBOUR}}},
                            "copies": {"type": "array", "description": "near-identical statements grouped under "
                                       "this one (the earliest), earliest first", "items": {
                                           "type": "object", "required": ["id", "organisation", "date"],

@@ -233,3 +233,17 @@ def test_retagging_keeps_documents_and_their_statements_as_tag_gives_them(client
     assert alone["themes"] == [{"id": t["id"], "score": t["score"]} for t in tagged["themes"]]
     shown = client.get(f"/api/v1/documents/{alone['document_id']}").get_json()["document"]["paragraphs"]
     assert shown[0]["themes"] == alone["themes"] and shown[0]["statement_id"] == sid
+
+
+def test_search_hits_can_carry_their_neighbouring_paragraphs(client):
+    doc = _post(client).get_json()["document"]
+    hits = client.get("/api/v1/search", query_string={"q": "one waiting list for care at home", "k": 3,
+                                                      "context": "true"}).get_json()["results"]
+    hit = next(h for h in hits if h["text"] == "share one waiting list for care at home")
+    assert hit["context"]["before"] == {"index": hit["paragraph_index"] - 1, "kind": "body",
+                                        "text": "The new team will:"}
+    assert hit["context"]["after"]["text"] == "fund forty step-down beds from the pooled budget"
+    assert doc["paragraphs"][hit["paragraph_index"]]["statement_id"] == hit["id"]
+    plain = client.get("/api/v1/search", query_string={"q": "waiting list", "k": 3}).get_json()["results"]
+    assert all("context" not in h for h in plain)
+    assert client.get("/api/v1/search", query_string={"q": "x", "context": "maybe"}).status_code == 422

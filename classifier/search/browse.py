@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from classifier.errors import InvalidInput
+from classifier.errors import InvalidInput, NotFound
 from classifier.search import copies as copy_method
 from classifier.search.engine import SearchHit, SearchIndex, best_sentence
 from classifier.storage.records import Filters, Statement
@@ -36,9 +36,23 @@ class Copy:
 
 
 @dataclass(frozen=True)
+class Neighbour:
+    """A paragraph next to a hit in its document, shown as context."""
+
+    index: int
+    kind: str
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "kind": self.kind, "text": self.text}
+
+
+@dataclass(frozen=True)
 class BrowseHit:
     hit: SearchHit
     copies: tuple[Copy, ...] = ()
+    # (the paragraph before, the paragraph after) in the hit's document, when asked for; None at either end
+    context: tuple[Neighbour | None, Neighbour | None] | None = None
 
     @property
     def statement(self) -> Statement:
@@ -50,8 +64,13 @@ class BrowseHit:
 
     def to_dict(self) -> dict:
         s = self.hit.statement
-        return dict(self.hit.to_dict(), document_id=s.document_id, paragraph_index=s.paragraph_index,
-                    copies=[c.to_dict() for c in self.copies])
+        out = dict(self.hit.to_dict(), document_id=s.document_id, paragraph_index=s.paragraph_index,
+                   copies=[c.to_dict() for c in self.copies])
+        if self.context is not None:
+            before, after = self.context
+            out["context"] = {"before": before.to_dict() if before else None,
+                              "after": after.to_dict() if after else None}
+        return out
 
 
 @dataclass(frozen=True)
@@ -109,9 +128,10 @@ def group_copies(store, hits: tuple[SearchHit, ...], query: str, filters: Filter
 
 
 def browse(index: SearchIndex, query: str, k: int = 10, offset: int = 0, filters: Filters = Filters(),
-           mode: str = "hybrid", sort: str = "relevance", group: bool = True) -> BrowseResult:
+           mode: str = "hybrid", sort: str = "relevance", group: bool = True, context: bool = False) -> BrowseResult:
     """Hits ``offset + 1`` to ``offset + k`` of the ranking for ``query`` (copies grouped when ``group``),
-    ordered by relevance or, with ``sort`` "date" / "-date", that same page oldest or newest first."""
+    ordered by relevance or, with ``sort`` "date" / "-date", that same page oldest or newest first. With
+    ``context`` each hit carries the paragraphs before and after it in its document."""
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
     if not isinstance(k, int) or not isinstance(offset, int) or k < 1 or offset < 0:
@@ -133,7 +153,28 @@ def browse(index: SearchIndex, query: str, k: int = 10, offset: int = 0, filters
             break
     page = [replace(h, hit=replace(h.hit, highlight=best_sentence(h.statement.text, response.query)))
             for h in ranked[offset:need]]
+    if context:
+        page = [replace(h, context=neighbours(index.store, h.statement)) for h in page]
     if sort != "relevance":
         page = sorted(page, key=lambda h: date_key(h.statement, newest_first=sort == "-date"))
     return BrowseResult(response.query, mode, sort, offset, k, tuple(page), len(ranked) > need,
                         len(ranked) if ended else None)
+
+
+def neighbours(store, statement: Statement) -> tuple[Neighbour | None, Neighbour | None]:
+    """The paragraphs just before and after ``statement`` in its document, skipping page furniture."""
+    if statement.document_id is None or statement.paragraph_index is None:
+        return (None, None)
+    try:
+        paragraphs = store.get_document(statement.document_id).paragraphs
+    except NotFound:  # a statement stored before documents were
+        return (None, None)
+    content = [p for p in paragraphs if p.kind != "boilerplate"]
+    at = next((i for i, p in enumerate(content) if p.index == statement.paragraph_index), None)
+    if at is None:
+        return (None, None)
+
+    def one(i):
+        return Neighbour(content[i].index, content[i].kind, content[i].text) if 0 <= i < len(content) else None
+
+    return (one(at - 1), one(at + 1))

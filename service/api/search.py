@@ -68,6 +68,7 @@ def search():
         - {name: sort, in: query, schema: {type: string, enum: [relevance, date, '-date'], default: relevance}, description: 'order of the page: by relevance, or the same hits oldest first (date) or newest first (-date), undated last', example: date}
         - {name: copies, in: query, schema: {type: string, enum: [group, separate], default: group}, description: 'group near-identical statements into one hit (the earliest, the others under copies), or list each separately', example: group}
         - {name: format, in: query, schema: {type: string, enum: [json, csv, jsonl], default: json}, description: 'json: the page as below; csv or jsonl: the hits as a download with citation columns', example: json}
+        - {name: context, in: query, schema: {type: boolean, default: false}, description: "give each hit the paragraphs before and after it in its document (JSON only)", example: true}
       responses:
         200:
           description: 'One page of results (JSON), or the hits with citation columns (id, organisation, date, title, url, document_id, paragraph_index, themes, score, text, copies) as CSV (RFC 4180, UTF-8, themes and copies joined by ;) or JSON lines'
@@ -93,8 +94,11 @@ def search():
         raise InvalidInput(f"unknown copies {grouping!r}; use group or separate")
     k = _int_arg("k", 10, 1, PAGE_MAX if fmt == "json" else EXPORT_MAX)
     offset = _int_arg("offset", 0, 0, EXPORT_MAX - 1)
+    context = request.args.get("context", "false").lower()
+    if context not in ("true", "false", "1", "0"):
+        raise InvalidInput(f"context must be true or false, not {context!r}")
     result = browse(p.search_index, query, k=k, offset=offset, filters=filters, mode=mode, sort=sort,
-                    group=grouping == "group")
+                    group=grouping == "group", context=context in ("true", "1") and fmt == "json")
     if fmt != "json":
         rows = tabular.search_rows(result.results)
         return export_response(fmt, tabular.chunks(fmt, rows, tabular.SEARCH_COLUMNS), f"joinedup-search-{_slug(query)}")
