@@ -190,21 +190,23 @@ class Pipeline:
         """Tag each text as one isolated paragraph, with no document context; nothing is stored."""
         return self.scorer().tag_texts(texts)
 
-    def add_document(self, doc: Document, where: str = "document",
-                     max_paragraphs: int | None = None) -> tuple[StoredDocument, AddResult]:
+    def add_document(self, doc: Document, where: str = "document", max_paragraphs: int | None = None,
+                     furniture_only_ok: bool = False) -> tuple[StoredDocument, AddResult]:
         """Structure, embed, tag in context and store one document in one transaction: the document, every
         paragraph (boilerplate included, untagged) and a statement for each tagged paragraph, with exactly the
         themes ``POST /tag`` gives the same text. Every way of storing text comes through here.
 
         The metadata and each paragraph are checked against the text policy and limits first (InvalidInput
-        naming ``where``); ``max_paragraphs`` (a request's cap) stops the splitter with PayloadTooLarge.
+        naming ``where``); ``max_paragraphs`` (a request's cap) stops the splitter with PayloadTooLarge. A text
+        with nothing but furniture is InvalidInput, unless ``furniture_only_ok`` (a record in a file being
+        ingested: kept for the document view, with nothing searchable, and the rest of the file goes on).
         """
         check_document(doc, where)
         blocks = structure(doc.text, max_paragraphs=max_paragraphs)
         for b in blocks:
             checked_field(b.text, where, f"paragraphs[{b.index}]", self.settings.max_paragraph_chars)
         tagged = [b for b in blocks if b.tagged]
-        if not tagged:  # as POST /tag says of the same text: a document of furniture alone is not stored
+        if not tagged and not furniture_only_ok:  # as POST /tag says of the same text
             raise InvalidInput(f"{where}: the text has no paragraphs to tag (only boilerplate or page numbers)")
         self.check_vector_space()
         scorer = self.scorer()
@@ -228,7 +230,8 @@ class Pipeline:
         count, ``on_commit`` each document's AddResult."""
         report = report or IngestReport()
         for i, doc in enumerate(docs):
-            _, result = self.add_document(doc, where if len(docs) == 1 else f"{where} document {i + 1}")
+            _, result = self.add_document(doc, where if len(docs) == 1 else f"{where} document {i + 1}",
+                                          furniture_only_ok=True)
             report.merge(result)
             report.documents += 1
             if on_commit:

@@ -247,3 +247,16 @@ def test_search_hits_can_carry_their_neighbouring_paragraphs(client):
     plain = client.get("/api/v1/search", query_string={"q": "waiting list", "k": 3}).get_json()["results"]
     assert all("context" not in h for h in plain)
     assert client.get("/api/v1/search", query_string={"q": "x", "context": "maybe"}).status_code == 422
+
+
+def test_a_furniture_only_record_in_a_file_does_not_stop_the_rest(trained, tmp_path):
+    import json
+
+    rows = [{"text": "The council and the ICB will pool budgets for reablement.", "organisation": "A"},
+            {"text": "Media enquiries: call the press office on 020 7946 0318.", "organisation": "A"},
+            {"text": "Care workers need a national pay floor.", "organisation": "B"}]
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = trained.ingest_paths([path], {})
+    assert not report.skipped and report.documents == 3 and report.added == 2
+    assert len(trained.store.document_ids()) == 3
