@@ -143,9 +143,9 @@ class Pipeline:
         """Embed, tag (each as an isolated paragraph, as ``tag_paragraphs`` does) and store statements; returns
         after the commit. Each statement is stored as a document of one paragraph, so that every search hit
         opens in a document; each is one transaction (a statement is acknowledged only when all are)."""
+        self.check_vector_space()
         if not items:
             return AddResult([], 0, 0)
-        self.check_vector_space()
         scorer = self.scorer()
         texts = [i.text for i in items]
         vectors = self.cached_embedder.embed(texts)
