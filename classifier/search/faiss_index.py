@@ -18,6 +18,13 @@ import numpy as np
 EXACT_LIMIT = 50_000
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
+# (statements, efSearch): a bigger graph needs a wider search for the same recall (bench/hnsw.py measures it).
+HNSW_EF_BY_SIZE = ((200_000, HNSW_EF_SEARCH), (500_000, 256), (float("inf"), 384))
+
+
+def ef_search_for(count: int) -> int:
+    """The HNSW search width for an index of ``count`` vectors."""
+    return next(ef for limit, ef in HNSW_EF_BY_SIZE if count <= limit)
 # Below this many filter candidates, score them exactly instead of walking the graph with a selector.
 EXACT_CANDIDATES = 20_000
 
@@ -40,6 +47,9 @@ def ids_checksum(ids: np.ndarray) -> str:
 
 
 class VectorIndex:
+    # A fixed search width instead of ``ef_search_for(count)`` (the benchmark sweeps it).
+    ef_search: int | None = None
+
     def __init__(self, dimension: int, kind: str = "flat"):
         self.dimension = dimension
         self.kind = kind
@@ -93,7 +103,7 @@ class VectorIndex:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             if self.kind == "flat" or len(candidates) <= EXACT_CANDIDATES:
                 return self._exact(q, k, candidates)
-            params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(candidates), efSearch=max(HNSW_EF_SEARCH, 2 * k))
+            params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(candidates), efSearch=self._ef(k))
             scores, ids = self._index.search(q, k, params=params)
             ids, scores = ids[0], scores[0]
             keep = ids >= 0
@@ -101,10 +111,13 @@ class VectorIndex:
                 return self._exact(q, k, candidates)
             return ids[keep], scores[keep]
         if self.kind == "hnsw":
-            faiss.downcast_index(self._index.index).hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * k)
+            faiss.downcast_index(self._index.index).hnsw.efSearch = self._ef(k)
         scores, ids = self._index.search(q, min(k, max(self.count, 1)))
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
+
+    def _ef(self, k: int) -> int:
+        return max(self.ef_search or ef_search_for(self.count), 2 * k)
 
     def _exact(self, q: np.ndarray, k: int, candidates: np.ndarray):
         vectors = np.vstack([self._index.reconstruct_batch(candidates[i:i + 4096])
