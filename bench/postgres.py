@@ -75,8 +75,6 @@ def measure(backend: str, settings, embedder, n: int, base: np.ndarray, queries:
     synthetic_store(pipe, n, base)
     index = pipe.search_index
     index.sync()
-    if hasattr(index, "_keyword_index"):  # the embedded backend builds its keyword index on first use
-        index._keyword_index()
     record(backend, n, "build store + indexes", round(time.perf_counter() - t, 1), "s")
     for mode in MODES:
         lat = []

@@ -148,7 +148,6 @@ def bench_search(settings, embedder, sizes):
             t = time.perf_counter()
             synthetic_store(pipe, n, base)
             pipe.search_index.sync()
-            pipe.search_index._keyword_index()
             record("search", f"build store + indexes, {n:,} statements", round(time.perf_counter() - t, 1), "s",
                    f"index kind {pipe.search_index._vectors.kind}")
             for mode in ("semantic", "hybrid"):

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from classifier.config import load_settings  # noqa: E402
 from classifier.pipeline import Pipeline  # noqa: E402
-from classifier.search.engine import _STEMMER, _tokens  # noqa: E402
+from classifier.text.terms import terms as _tokens  # noqa: E402
 from classifier.search.evaluation import load_judgements, ndcg_at  # noqa: E402
 from classifier.storage import scratch_settings  # noqa: E402
 from classifier.storage.records import Filters  # noqa: E402

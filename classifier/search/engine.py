@@ -1,8 +1,9 @@
 """Search over the statement store: dense (FAISS), keyword (BM25) and hybrid (reciprocal rank fusion).
 
-``SearchIndex`` keeps both derived indexes in step with SQLite: on every search it reads the store's change
+``SearchIndex`` keeps the FAISS index in step with SQLite: on every search it reads the store's change
 sequence and applies whatever this process missed, so a statement acknowledged by any worker is found by the
-next search in every worker.
+next search in every worker. Keyword search needs no such step: it runs in SQLite (FTS5,
+``storage/sqlite/keyword.py``) over what is committed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import Stemmer
 
@@ -23,6 +23,7 @@ from classifier.text.sentences import split_sentences
 from classifier.storage.records import Filters, Statement
 from classifier.text.dates import date_bounds
 from classifier.storage.sqlite import SQLiteStore
+from classifier.storage.sqlite import keyword as keyword_index
 
 MODES = ("hybrid", "semantic", "keyword")
 # How deep one ranking goes: pages of results (classifier/search/browse.py) are cut from the top MAX_K.
@@ -63,10 +64,6 @@ class SearchResponse:
 
     def to_dict(self) -> dict:
         return {"query": self.query, "mode": self.mode, "results": [r.to_dict() for r in self.results]}
-
-
-def _tokens(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
 
 
 def best_sentence(text: str, query: str) -> Highlight:
@@ -119,10 +116,6 @@ class SearchIndex:
         self.path = Path(index_dir) / "vectors.faiss"
         self._vectors: VectorIndex | None = None
         self._seq = -1
-        self._bm25 = None
-        self._bm25_ids = np.zeros(0, dtype=np.int64)
-        self._bm25_pos: dict[int, int] = {}
-        self._bm25_seq = -1
         self._lock = threading.RLock()
 
     # -- keeping in step ----------------------------------------------------------------------------------
@@ -186,42 +179,26 @@ class SearchIndex:
             if self._vectors is not None:
                 self._vectors.save(self.path, self._meta())
 
-    def _keyword_index(self):
-        if self._bm25 is None or self._bm25_seq != self._seq:
-            ids, texts = self.store.texts()
-            retriever = bm25s.BM25()
-            if texts:
-                retriever.index(_tokens(texts), show_progress=False)
-            self._bm25 = retriever
-            self._bm25_ids = np.array(ids, dtype=np.int64)
-            self._bm25_pos = {sid: i for i, sid in enumerate(ids)}
-            self._bm25_seq = self._seq
-        return self._bm25
-
     @property
     def count(self) -> int:
         self.sync()
         return self._vectors.count
 
     # -- searching ----------------------------------------------------------------------------------------
-    def dense(self, query_vector: np.ndarray, n: int, candidates: np.ndarray | None) -> list[tuple[int, float]]:
+    def dense(self, query_vector: np.ndarray, n: int, candidates: np.ndarray | None,
+              verify: bool = False) -> list[tuple[int, float]]:
+        """The ``n`` nearest statements, among ``candidates`` when given. ``verify``: the store changed after the
+        candidates were read, so one of them may have been deleted from the index since; keep those it holds."""
         with self._lock:
+            if candidates is not None and verify:
+                candidates = candidates[np.isin(candidates, self._vectors.ids())]
             ids, scores = self._vectors.search(query_vector, n, candidates)
         return list(zip(ids.tolist(), scores.tolist()))
 
-    def keyword(self, query: str, n: int, candidates: np.ndarray | None) -> list[tuple[int, float]]:
-        with self._lock:
-            retriever = self._keyword_index()
-            size = len(self._bm25_ids)
-            query_tokens = _tokens([query])
-            if size == 0 or not query_tokens[0]:
-                return []
-            mask = None
-            if candidates is not None:
-                mask = np.zeros(size, dtype=np.float32)
-                mask[[self._bm25_pos[c] for c in candidates.tolist() if c in self._bm25_pos]] = 1.0
-            docs, scores = retriever.retrieve(query_tokens, k=min(n, size), weight_mask=mask, show_progress=False)
-            return [(int(self._bm25_ids[d]), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+    def keyword(self, query: str, n: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
+        """BM25 over the store's keyword index (SQLite FTS5), filters applied in the same query. It reads the
+        committed statements themselves, so it needs no catching up."""
+        return keyword_index.search(self.store, query, n, filters)
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
                weights: tuple[float, float] = HYBRID_WEIGHTS, highlights: bool = True) -> SearchResponse:
@@ -229,18 +206,22 @@ class SearchIndex:
         ``highlights`` false the hits carry ``highlight=None`` (a caller showing only some of them, such as a
         page of results, finds the sentences for those alone with ``best_sentence``)."""
         query = check_query(query, k, filters, mode)
-        self.sync()
+        # Candidates first, then the index brought up to date: every candidate was committed before the index
+        # caught up, so the index holds it (one deleted in between is dropped by ``dense``).
+        seen = self.store.last_seq()
         candidates = np.array(self.store.filter_ids(filters), dtype=np.int64) if filters else None
+        self.sync()
+        verify = self._seq != seen
         if candidates is not None and len(candidates) == 0:
             return SearchResponse(query, mode, ())
         pool = max(50, 4 * k)
         if mode == "semantic":
-            ranked = self.dense(self.embedder.embed([query])[0], k, candidates)
+            ranked = self.dense(self.embedder.embed([query])[0], k, candidates, verify)
         elif mode == "keyword":
-            ranked = self.keyword(query, k, candidates)
+            ranked = self.keyword(query, k, filters)
         else:
-            dense = self.dense(self.embedder.embed([query])[0], pool, candidates)
-            keyword = self.keyword(query, pool, candidates)
+            dense = self.dense(self.embedder.embed([query])[0], pool, candidates, verify)
+            keyword = self.keyword(query, pool, filters)
             ranked = rrf([[i for i, _ in dense], [i for i, _ in keyword]], weights)[:k]
         statements = self.store.get([i for i, _ in ranked])
         hits = tuple(SearchHit(statements[i], s, best_sentence(statements[i].text, query) if highlights else None)

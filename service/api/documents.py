@@ -20,7 +20,7 @@ def _request_document():
     """The document a POST carries: JSON ``{"text", ...fields}`` or a multipart upload (``file`` + fields)."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
-        unknown = sorted(set(request.form) - set(FIELDS) - {"text"})
+        unknown = sorted(str(k) for k in {*request.form, *request.files} if k not in (*FIELDS, "text", "file"))
         if unknown:
             raise InvalidInput(f"unknown form field {unknown[0]!r}; use file, text, {', '.join(FIELDS)}")
         fields = {f: request.form[f] for f in FIELDS if request.form.get(f, "").strip()}
@@ -30,7 +30,7 @@ def _request_document():
             return document_from_upload(upload.read(), upload.filename, fields)
         return document_from_record(dict(fields, text=request.form.get("text")), "document")
     body = json_body()
-    unknown = sorted(set(body) - set(FIELDS) - {"text"})
+    unknown = sorted(str(k) for k in body if k not in (*FIELDS, "text"))
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r}; a document has text, {', '.join(FIELDS)}")
     return document_from_record(body, "document")

@@ -6,6 +6,10 @@ Migration 1 is the schema of release 0.1 (its statements are idempotent, so stor
 were numbered take it as a no-op).
 """
 
+from collections.abc import Callable
+
+from . import keyword
+
 SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS statements (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -111,10 +115,12 @@ CREATE TABLE IF NOT EXISTS document_paragraphs (
 CREATE INDEX IF NOT EXISTS document_paragraphs_statement ON document_paragraphs (statement_id);
 """
 
-# (version, SQL script). Numbers are reserved per feature so that work in parallel does not collide:
+# (version, SQL script, or a function of the connection for a migration that needs Python, such as computing
+# index terms). Numbers are reserved per feature so that work in parallel does not collide:
 # 2 keyword search (FTS5), 3 documents, 4 labels (who and when), 5 workbench.
-MIGRATIONS: list[tuple[int, str]] = [
+MIGRATIONS: list[tuple[int, str | Callable]] = [
     (1, SCHEMA_V1),
+    (2, keyword.create_and_backfill),
     (3, DOCUMENTS_V3),
     (5, WORKBENCH_V5),
 ]

@@ -20,6 +20,7 @@ from classifier.storage.records import (ORGANISATION_KEY_VERSION, AddResult, Fil
                                         content_hash, is_row_id, organisation_key)
 from classifier.text.dates import date_bounds
 
+from . import keyword
 from .documents import DocumentsMixin
 from .jobs import JobsMixin
 from .labels import LabelsMixin
@@ -69,8 +70,11 @@ class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin, DocumentsMixin):
             db.execute("BEGIN IMMEDIATE")
             try:
                 if not db.execute("SELECT 1 FROM schema_migrations WHERE version=?", (version,)).fetchone():
-                    for statement in _statements(script):
-                        db.execute(statement)
+                    if callable(script):
+                        script(db)
+                    else:
+                        for statement in _statements(script):
+                            db.execute(statement)
                     db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, _now()))
                 db.execute("COMMIT")
             except BaseException:
@@ -126,6 +130,7 @@ class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin, DocumentsMixin):
                            themes: list[dict], model_version: str | None) -> AddResult:
         """Insert statements inside the caller's transaction; ``themes`` are the decided ones (theme -> score)."""
         ids, added, dupes = [], 0, 0
+        fresh = []   # (id, title, organisation, text) of the statements new here, for the keyword index
         now = _now()
         for item, vec, sc, th in zip(items, vectors, scores, themes):
             key = content_hash(item.text, item.organisation)
@@ -145,8 +150,10 @@ class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin, DocumentsMixin):
             db.execute("DELETE FROM statement_themes WHERE statement_id=?", (sid,))
             db.executemany("INSERT INTO statement_themes VALUES (?,?,?)", [(sid, t, float(v)) for t, v in th.items()])
             db.execute("INSERT INTO changes (op, statement_id) VALUES ('add', ?)", (sid,))
+            fresh.append((sid, item.title, item.organisation, item.text))
             ids.append(sid)
             added += 1
+        keyword.index(db, fresh)
         return AddResult(ids, added, dupes)
 
     @staticmethod
@@ -176,6 +183,7 @@ class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin, DocumentsMixin):
             cur = db.execute("DELETE FROM statements WHERE id=?", (statement_id,))
             if cur.rowcount == 0:
                 raise NotFound(f"no statement {statement_id}")
+            keyword.unindex(db, [statement_id])
             db.execute("INSERT INTO changes (op, statement_id) VALUES ('delete', ?)", (statement_id,))
 
     def set_meta(self, key: str, value: str) -> None:

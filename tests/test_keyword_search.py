@@ -1,0 +1,91 @@
+"""Keyword search in the embedded store (issue 13.2): FTS5 in the same transaction as the statements, filters
+in the same query, and no race between the filter's candidates and the vector index."""
+
+import sqlite3
+
+import numpy as np
+
+from classifier.storage.records import Filters, NewStatement
+from classifier.storage.sqlite import SQLiteStore
+from classifier.storage.sqlite import keyword
+
+
+def _ids(hits):
+    return [h.statement.id for h in hits.results]
+
+
+def test_a_statement_is_found_by_keyword_as_soon_as_it_is_committed(trained):
+    index = trained.search_index
+    trained.add_statements([NewStatement(f"Care homes in district {i} report staff shortages.", f"Org {i}")
+                            for i in range(30)])
+    assert index.search("staff shortages", k=5, mode="keyword").results
+    [new] = trained.add_statements([NewStatement("Pharmacists will join the discharge lounge rota.", "Org X")]).ids
+    # no search ran in between, and nothing is rebuilt: the row is in the index the moment it commits
+    assert _ids(index.search("pharmacists rota", k=3, mode="keyword"))[0] == new
+    trained.store.delete(new)
+    assert new not in _ids(index.search("pharmacists rota", k=3, mode="keyword"))
+
+
+def test_title_and_organisation_are_searched_with_the_text(trained):
+    [sid] = trained.add_statements([NewStatement("We welcome the plan and will respond in full.",
+                                                 "Northwick Carers Forum", "2024-01-01",
+                                                 "Response to the reablement consultation")]).ids
+    assert _ids(trained.search_index.search("reablement", k=3, mode="keyword")) == [sid]
+    assert _ids(trained.search_index.search("northwick carers", k=3, mode="keyword")) == [sid]
+
+
+def test_filters_apply_before_ranking_so_k_hits_come_back_whenever_k_match(trained):
+    items = [NewStatement(f"Funding for social care falls again in year {i}.", "Big Council" if i < 40 else "Small",
+                          f"20{10 + i % 10}-05-01") for i in range(45)]
+    trained.add_statements(items)
+    hits = trained.search_index.search("funding social care", k=5, mode="keyword",
+                                       filters=Filters(organisations=("small",)))
+    assert len(hits.results) == 5 and {h.statement.organisation for h in hits.results} == {"Small"}
+    dated = trained.search_index.search("funding", k=50, mode="keyword", filters=Filters(since="2019", until="2019"))
+    assert dated.results and all(h.statement.date.startswith("2019") for h in dated.results)
+
+
+def test_migration_2_indexes_the_statements_already_stored(trained):
+    [sid] = trained.add_statements([NewStatement("Delayed transfers of care fell by a third.", "Org A")]).ids
+    path = trained.store.path
+    with sqlite3.connect(path) as db:  # the store as an older release left it: no keyword table
+        db.execute("DROP TABLE keyword_index")
+        db.execute("DELETE FROM schema_migrations WHERE version = 2")
+    reopened = SQLiteStore(path)
+    assert keyword.search(reopened, "delayed transfers", 5) == [(sid, keyword.search(reopened, "delayed transfers",
+                                                                                     5)[0][1])]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM keyword_index").fetchone()[0] == reopened.count()
+
+
+def test_a_statement_committed_while_a_filtered_search_reads_its_candidates_is_not_a_500(trained, monkeypatch):
+    """The race of issue 13: a statement committed between reading the filter's candidates and asking FAISS.
+    Committed before the candidates are read, it must be in the index the search uses; deleted after, it must
+    be left out, not looked up."""
+    store, index = trained.store, trained.search_index
+    trained.add_statements([NewStatement(f"Winter pressures in ward {i}.", "Org A") for i in range(10)])
+    index.search("winter", k=3)  # the index is now current
+    real = store.filter_ids
+    added = []
+
+    def commit_then_read(filters):
+        if not added:
+            added.append(trained.add_statements([NewStatement("Winter beds opened early.", "Org A")]).ids[0])
+        return real(filters)
+
+    monkeypatch.setattr(store, "filter_ids", commit_then_read)
+    for mode in ("semantic", "hybrid"):
+        hits = index.search("winter beds", k=20, mode=mode, filters=Filters(organisations=("Org A",)))
+        assert added[0] in _ids(hits)
+
+    def read_then_delete(filters):
+        ids = real(filters)
+        store.delete(ids[0])
+        monkeypatch.setattr(store, "filter_ids", real)
+        return ids
+
+    monkeypatch.setattr(store, "filter_ids", read_then_delete)
+    first = real(Filters(organisations=("Org A",)))[0]
+    hits = index.search("winter", k=20, mode="semantic", filters=Filters(organisations=("Org A",)))
+    assert hits.results and first not in _ids(hits)
+    assert np.all(np.isin(_ids(hits), real(Filters(organisations=("Org A",)))))
