@@ -23,7 +23,8 @@ from classifier.model.registry import Registry
 from classifier.search.factory import open_search
 import numpy as np
 
-from classifier.storage.records import AddResult, DocumentParagraph, NewStatement, StoredDocument, check_int
+from classifier.storage.records import (AddResult, DocumentParagraph, Label, NewStatement, StoredDocument, check_int,
+                                        check_name)
 from classifier.storage import open_store
 from classifier.storage.base import Store
 from classifier.tagging.scorer import TagResult, ThemeScorer
@@ -267,8 +268,9 @@ class Pipeline:
         return report
 
     # -- labels, training, re-tagging --------------------------------------------------------------------------
-    def add_labels(self, examples: list[dict], source: str) -> int:
-        """Check and store labelled examples ``{"text", "themes", "statement_id"?}``; unknown themes are a 422."""
+    def add_labels(self, examples: list[dict], source: str, name: str | None = None) -> int:
+        """Check and store labelled examples ``{"text", "themes", "statement_id"?}`` given by ``name``; unknown
+        themes are a 422."""
         from classifier.text.policy import check_text
 
         rows = []
@@ -287,7 +289,14 @@ class Pipeline:
             rows.append((text, list(dict.fromkeys(themes)), source, sid))
         if unknown:
             self.codebook.validate(unknown)  # raises, naming every unknown id
-        return self.store.add_labels(rows)
+        return self.store.add_labels(rows, check_name(name))
+
+    def edit_label(self, label_id: int, themes, name: str | None = None) -> Label:
+        """Replace a label's themes (checked against the codebook) and who gave them."""
+        if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
+            raise InvalidInput("themes must be a list of theme ids")
+        return self.store.update_label(label_id, self.codebook.validate(list(dict.fromkeys(themes))),
+                                       check_name(name))
 
     def stored_examples(self) -> list:
         from classifier.model.dataset import LabelledExample

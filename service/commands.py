@@ -486,6 +486,43 @@ def labels_export(pipe: Pipeline):
         click.echo(json.dumps(row, ensure_ascii=False))
 
 
+@labels.command(name="list")
+@click.option("--statement", "statement_id", type=click.IntRange(1), default=None,
+              help="Only the labels of this stored statement.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.pass_obj
+def labels_list(pipe: Pipeline, statement_id, limit):
+    """List labels, newest first: id, statement, themes, who and when."""
+    rows, total = pipe.store.list_labels(statement_id, 0, limit)
+    for r in rows:
+        who = f" by {r.name}" if r.name else ""
+        when = f"{r.created[:16]}" + (f", edited {r.updated[:16]}" if r.updated else "")
+        click.echo(f"[{r.id}] statement {r.statement_id or '-'}: {', '.join(r.themes) or '(no theme)'}{who}"
+                   f" ({r.source}, {when})")
+        click.echo(f"    {r.text[:110]}{'...' if len(r.text) > 110 else ''}")
+    click.echo(f"{len(rows)} of {total} labels")
+
+
+@labels.command(name="edit")
+@click.argument("label_id", type=int)
+@click.option("--themes", required=True, help="Theme ids separated by commas; an empty string for none.")
+@click.option("--name", default=None, help="Who gives the label.")
+@click.pass_obj
+def labels_edit(pipe: Pipeline, label_id, themes, name):
+    """Replace a label's themes."""
+    label = pipe.edit_label(label_id, [t.strip() for t in themes.split(",") if t.strip()], name)
+    click.echo(f"label {label.id}: {', '.join(label.themes) or '(no theme)'}")
+
+
+@labels.command(name="delete")
+@click.argument("label_id", type=int)
+@click.pass_obj
+def labels_delete(pipe: Pipeline, label_id):
+    """Delete a label: it no longer trains the model."""
+    pipe.store.delete_label(label_id)
+    click.echo(f"deleted label {label_id}")
+
+
 @cli.group()
 def models():
     """Model versions: list, activate, prune."""

@@ -164,8 +164,22 @@ SCHEMAS = {
                 "themes": {"type": "array", "items": _THEME_ID,
                            "description": "every theme the text has; an empty list says it has none"},
                 "statement_id": {"type": "integer",
-                                 "description": "the stored statement this labels, for a correction"}}}}}},
+                                 "description": "the stored statement this labels, for a correction"}}}},
+        "name": {"type": "string", "maxLength": 200, "description": "who gave these labels"}}},
     "LabelsResponse": {"type": "object", "required": ["added"], "properties": {"added": {"type": "integer"}}},
+    "Label": {"type": "object", "required": ["id", "text", "themes", "source", "statement_id", "name", "created"],
+              "properties": {"id": {"type": "integer"}, "text": _STR, "themes": {"type": "array", "items": _THEME_ID},
+                             "source": {"type": "string", "description": "api, correction, file or page"},
+                             "statement_id": {"type": ["integer", "null"]},
+                             "name": {"type": ["string", "null"], "description": "who gave the label"},
+                             "created": _STR, "updated": {"type": ["string", "null"],
+                                                          "description": "when it was last edited"}}},
+    "LabelsPage": {"type": "object", "required": ["labels", "total", "offset", "limit", "has_more"], "properties": {
+        "labels": {"type": "array", "items": {"$ref": "#/components/schemas/Label"}}, "total": {"type": "integer"},
+        "offset": {"type": "integer"}, "limit": {"type": "integer"}, "has_more": {"type": "boolean"}}},
+    "EditLabelRequest": {"type": "object", "required": ["themes"], "additionalProperties": False, "properties": {
+        "themes": {"type": "array", "items": _THEME_ID, "description": "every theme the text has; [] for none"},
+        "name": {"type": ["string", "null"], "maxLength": 200, "description": "who gave the label"}}},
     "TrainRequest": {"type": "object", "properties": {
         "force": {"type": "boolean", "description": "activate even if the gate rejects the model"},
         "select": {"type": "boolean", "description": "choose the model's parameters again by cross-validation "
@@ -243,6 +257,8 @@ _DOCUMENT = {"id": "3f2a9c0d1e4b5a67", "organisation": "Wexcombe County Council"
                   "statement_id": 42},
                  {"index": 2, "kind": "boilerplate", "text": "Media enquiries: press@wexcombe.example", "start": 102,
                   "end": 140, "themes": [], "statement_id": None}]}
+_LABEL = {"id": 7, "text": _TEXT_B, "themes": ["hospital_discharge"], "source": "correction", "statement_id": 42,
+          "name": "R. Analyst", "created": "2025-03-14T09:30:00+00:00", "updated": "2025-03-15T11:02:00+00:00"}
 
 EXAMPLES = {
     "Health": {"status": "ok", "model": {"version": _VERSION}, "statements": 3475},
@@ -287,8 +303,12 @@ EXAMPLES = {
     "DocumentResponse": {"document": _DOCUMENT},
     "DocumentsPage": {"documents": [{k: v for k, v in _DOCUMENT.items() if k != "paragraphs"}], "total": 1,
                       "offset": 0, "limit": 20, "has_more": False},
-    "LabelsRequest": {"examples": [{"text": _TEXT_B, "themes": ["hospital_discharge", "workforce"]}]},
+    "LabelsRequest": {"examples": [{"text": _TEXT_B, "themes": ["hospital_discharge", "workforce"]}],
+                      "name": "R. Analyst"},
     "LabelsResponse": {"added": 1},
+    "Label": _LABEL,
+    "LabelsPage": {"labels": [_LABEL], "total": 1, "offset": 0, "limit": 100, "has_more": False},
+    "EditLabelRequest": {"themes": ["hospital_discharge"], "name": "R. Analyst"},
     "TrainRequest": {"force": False, "select": False},
     "JobResponse": {"job": {"id": 7, "kind": "train", "status": "queued", "progress": "",
                             "created": "2025-03-14T09:30:00+00:00", "updated": "2025-03-14T09:30:00+00:00"}},

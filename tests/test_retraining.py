@@ -45,7 +45,7 @@ def test_labels_are_checked_stored_and_exported(tclient):
     ok = tclient.post("/api/v1/labels", headers=AUTH, json={"examples": [
         {"text": "Care staff pay", "themes": ["workforce"]}, {"text": "Beds", "themes": ["hospital_discharge"], "statement_id": 3}]})
     assert ok.status_code == 201 and ok.get_json() == {"added": 2}
-    lines = [json.loads(l) for l in tclient.get("/api/v1/labels").get_data(as_text=True).splitlines()]
+    lines = [json.loads(l) for l in tclient.get("/api/v1/labels?format=jsonl").get_data(as_text=True).splitlines()]
     assert [(l["text"], l["themes"], l["source"]) for l in lines] == [
         ("Care staff pay", ["workforce"], "correction"), ("Beds", ["hospital_discharge"], "correction")]
 

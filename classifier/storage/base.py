@@ -12,7 +12,7 @@ from typing import Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
-from classifier.storage.records import AddResult, Filters, NewStatement, Statement, StoredDocument
+from classifier.storage.records import AddResult, Filters, Label, NewStatement, Statement, StoredDocument
 
 
 @runtime_checkable
@@ -73,11 +73,24 @@ class Store(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
 
     # -- labels --------------------------------------------------------------------------------------------
-    def add_labels(self, examples: list[tuple[str, list[str], str, int | None]]) -> int:
-        """Store (text, themes, source, statement_id) examples in one transaction; returns how many."""
+    def add_labels(self, examples: list[tuple[str, list[str], str, int | None]], name: str | None = None) -> int:
+        """Store (text, themes, source, statement_id) examples, given by ``name``, in one transaction; returns
+        how many."""
 
     def labels(self) -> list[dict]:
         """Every stored label, oldest first."""
+
+    def list_labels(self, statement_id: int | None = None, offset: int = 0, limit: int = 100) -> tuple[list[Label], int]:
+        """(a page of labels, newest first, of one statement when given; how many match in all)."""
+
+    def get_label(self, label_id: int) -> Label:
+        """One label, or NotFound."""
+
+    def update_label(self, label_id: int, themes: list[str], name: str | None) -> Label:
+        """Replace a label's themes and who gave them; NotFound for an unknown id."""
+
+    def delete_label(self, label_id: int) -> None:
+        """Delete a label (its statement returns to the review queue if it has no other); NotFound if unknown."""
 
     # -- documents -----------------------------------------------------------------------------------------
     def add_document(self, doc: StoredDocument, text: str, statements: list[NewStatement], vectors: np.ndarray,

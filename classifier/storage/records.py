@@ -152,3 +152,37 @@ class StoredDocument:
         if with_text:
             out["text"] = self.text
         return out
+
+
+@dataclass(frozen=True)
+class Label:
+    """An analyst's labelled example or correction: the themes a text has (an empty list: none), who gave
+    them (``name``, free text) and when."""
+
+    id: int
+    text: str
+    themes: tuple[str, ...]
+    source: str
+    statement_id: int | None
+    name: str | None
+    created: str
+    updated: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "text": self.text, "themes": list(self.themes), "source": self.source,
+                "statement_id": self.statement_id, "name": self.name, "created": self.created,
+                "updated": self.updated}
+
+
+NAME_MAX = 200
+
+
+def check_name(name) -> str | None:
+    """Who gave a label: optional free text under the text policy, at most ``NAME_MAX`` characters."""
+    if name is None:
+        return None
+    from classifier.text.policy import check_text
+
+    if isinstance(name, str) and not name.strip():
+        return None
+    return " ".join(check_text(name, "name", NAME_MAX).split())

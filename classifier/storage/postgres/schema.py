@@ -199,10 +199,17 @@ UPDATE keyword_corpus SET n = (SELECT COUNT(*) FROM statements),
 {KEYWORD_V2[KEYWORD_V2.index("INSERT INTO keyword_postings"):KEYWORD_V2.index("CREATE INDEX keyword_postings_impact")]}
 """
 
+# Labels (SQLite migration 4): who gave a label and when it was last changed.
+LABELS_V4 = """
+ALTER TABLE labels ADD COLUMN name text;
+ALTER TABLE labels ADD COLUMN updated text;
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [
     (1, SCHEMA_V1),
     (2, KEYWORD_V2),
     (3, DOCUMENTS_V3),
+    (4, LABELS_V4),
     (5, WORKBENCH_V5),
     (6, KEYWORD_FIELDS_V6),
 ]

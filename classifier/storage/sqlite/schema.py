@@ -118,9 +118,17 @@ CREATE INDEX IF NOT EXISTS document_paragraphs_statement ON document_paragraphs 
 # (version, SQL script, or a function of the connection for a migration that needs Python, such as computing
 # index terms). Numbers are reserved per feature so that work in parallel does not collide:
 # 2 keyword search (FTS5), 3 documents, 4 labels (who and when), 5 workbench.
+# Labels (issue 14): who gave a label and when it was last changed, so a mistaken label can be seen and edited.
+LABELS_V4 = """
+ALTER TABLE labels ADD COLUMN name TEXT;
+ALTER TABLE labels ADD COLUMN updated TEXT;
+CREATE INDEX IF NOT EXISTS labels_statement ON labels (statement_id);
+"""
+
 MIGRATIONS: list[tuple[int, str | Callable]] = [
     (1, SCHEMA_V1),
     (2, keyword.create_and_backfill),
     (3, DOCUMENTS_V3),
+    (4, LABELS_V4),
     (5, WORKBENCH_V5),
 ]
