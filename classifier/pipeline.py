@@ -298,6 +298,26 @@ class Pipeline:
         return self.store.update_label(label_id, self.codebook.validate(list(dict.fromkeys(themes))),
                                        check_name(name))
 
+    def export_qdpx(self, filters=None):
+        """The stored documents and their themes as a REFI-QDA project: (zip bytes, summary)."""
+        from classifier.exports.refiqda import project_qdpx
+        from classifier.storage.records import Filters
+
+        return project_qdpx(self.store, self.codebook, filters or Filters())
+
+    def import_qdpx(self, data: bytes, filename: str):
+        """Store the codings of an analyst's REFI-QDA project as labels; returns (labels added, ImportResult).
+        A selection longer than a paragraph may be is reported, not stored."""
+        from classifier.exports.refiqda import read_project
+
+        result = read_project(data, self.store, self.codebook)
+        limit = self.settings.max_paragraph_chars
+        keep = [e for e in result.examples if len(e["text"]) <= limit]
+        result.unmatched += [e["text"][:60] + "..." for e in result.examples if len(e["text"]) > limit]
+        result.examples = keep
+        added = self.add_labels(keep, "qdpx", f"REFI-QDA import {filename}"[:200]) if keep else 0
+        return added, result
+
     def stored_examples(self) -> list:
         from classifier.model.dataset import LabelledExample
 

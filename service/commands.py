@@ -383,6 +383,68 @@ def export_csv(pipe: Pipeline, themes, organisations, since, until, output):
     _export_corpus(pipe, "csv", themes, organisations, since, until, output)
 
 
+@export.command(name="qdpx")
+@click.argument("output", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--theme", "themes", multiple=True, help="Only documents with a paragraph tagged with this theme.")
+@click.option("--organisation", "organisations", multiple=True, help="Only this organisation, case ignored.")
+@click.option("--since", default=None, help="Only documents dated on or after this date.")
+@click.option("--until", default=None, help="Only documents dated on or before this date.")
+@click.pass_obj
+def export_qdpx(pipe: Pipeline, output, themes, organisations, since, until):
+    """The stored documents, coded with their themes, as a REFI-QDA project (NVivo, MAXQDA, ATLAS.ti)."""
+    from classifier.storage.records import Filters
+    from classifier.text.dates import parse_date
+
+    filters = Filters(tuple(pipe.codebook.validate(list(themes))), tuple(organisations),
+                      parse_date(since, "--since"), parse_date(until, "--until"))
+    data, summary = pipe.export_qdpx(filters)
+    _write_atomically(output, data)
+    click.echo(f"wrote {output}: {summary.codes} codes, {summary.sources} documents, {summary.selections} "
+               f"coded paragraphs, {summary.codings} codings")
+
+
+@export.command(name="qdc")
+@click.argument("output", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_obj
+def export_qdc(pipe: Pipeline, output):
+    """The codebook as a REFI-QDA codebook (.qdc): one code per theme."""
+    from classifier.exports.refiqda import codebook_xml
+
+    _write_atomically(output, codebook_xml(pipe.codebook))
+    click.echo(f"wrote {output}: {len(pipe.codebook.themes)} codes")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
+
+
+@cli.group(name="import")
+def import_():
+    """Read work done elsewhere back in."""
+
+
+@import_.command(name="qdpx")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_obj
+def import_qdpx(pipe: Pipeline, path):
+    """Turn the codings in a REFI-QDA project into labels (codes matched to themes by name)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    added, result = pipe.import_qdpx(data, path.name)
+    click.echo(f"imported {added} labels from {path.name}")
+    if result.unknown_codes:
+        click.echo(f"codes matching no theme (left out): {', '.join(result.unknown_codes)}")
+    if result.unmatched:
+        click.echo(f"{len(result.unmatched)} selections left out (no stored paragraph or text found, or too long)")
+
+
 @cli.command()
 @click.option("--reembed", is_flag=True, help="Re-embed every statement with the configured embedder first.")
 @click.pass_obj

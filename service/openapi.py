@@ -348,6 +348,7 @@ TAGS = [
     {"name": "search", "description": "Search stored statements and list who made them."},
     {"name": "statements", "description": "Store and remove statements."},
     {"name": "documents", "description": "Documents stored whole: every paragraph in order with its kind and themes."},
+    {"name": "exports", "description": "The coded corpus and the codebook for qualitative-analysis tools (REFI-QDA)."},
     {"name": "labels", "description": "Labelled examples for retraining, and the review queue that asks for them."},
     {"name": "models", "description": "Model versions, retraining and background jobs."},
     {"name": "analysis", "description": "Counts over time: trends by theme and query, organisations' themes."},

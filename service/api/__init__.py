@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # The view modules register their routes on ``bp`` when imported.
-from . import documents, labels, meta, models, search, statements, tagging, trends  # noqa: E402,F401
+from . import documents, exports, labels, meta, models, search, statements, tagging, trends  # noqa: E402,F401
