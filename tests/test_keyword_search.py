@@ -89,3 +89,31 @@ def test_a_statement_committed_while_a_filtered_search_reads_its_candidates_is_n
     hits = index.search("winter", k=20, mode="semantic", filters=Filters(organisations=("Org A",)))
     assert hits.results and first not in _ids(hits)
     assert np.all(np.isin(_ids(hits), real(Filters(organisations=("Org A",)))))
+
+
+def test_the_ranking_is_bm25_with_an_idf_that_stays_positive_for_common_words(trained):
+    """Every statement says "care" and "staff": FTS5's own bm25() would score them all alike (its idf is
+    clamped to ~0 above half the corpus) and return them in insertion order; the ranking here is BM25 as
+    bm25s and the PostgreSQL backend compute it."""
+    import math
+
+    from classifier.text.terms import statement_terms, terms
+
+    texts = ["Care staff care staff shortages.", "Care staff are leaving for retail jobs with better pay and hours.",
+             "Care staff.", "Care staff care staff care staff training across the county this year."]
+    ids = trained.add_statements([NewStatement(t, "Org") for t in texts]).ids
+    got = keyword.search(trained.store, "care staff", 10)
+    docs = {sid: statement_terms([(None, "Org", t)])[0].split() for sid, t in zip(ids, texts)}
+    avg = sum(map(len, docs.values())) / len(docs)
+    want = {}
+    for sid, words in docs.items():
+        score = 0.0
+        for w in dict.fromkeys(terms(["care staff"])[0]):
+            df = sum(w in d for d in docs.values())
+            tf = words.count(w)
+            idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+            score += idf * tf * 2.5 / (tf + 1.5 * (0.25 + 0.75 * len(words) / avg)) if tf else 0
+        want[sid] = score
+    assert [sid for sid, _ in got] == sorted(want, key=lambda s: (-want[s], s))
+    assert all(abs(score - want[sid]) < 1e-9 for sid, score in got)
+    assert len({round(s, 6) for _, s in got}) > 1

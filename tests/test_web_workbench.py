@@ -43,13 +43,13 @@ def test_search_pages_sorts_groups_copies_and_exports(live_server, browser):
     browser.get(f"http://127.0.0.1:{port}/")
     for field in browser.find_elements(By.CSS_SELECTOR, "textarea, input:not([type=hidden]), select"):
         assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{field.get_attribute('id')}']"), field.get_attribute("id")
-    browser.find_element(By.ID, "search-q").send_keys("care staff pay carers workforce")
+    browser.find_element(By.ID, "search-q").send_keys("care staff pay carers workforce plan")
     Select(browser.find_element(By.ID, "search-mode")).select_by_value("keyword")
     browser.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "result(s): 1–10"))
     first = [li.get_attribute("data-id") for li in browser.find_elements(By.CSS_SELECTOR, "#search-results > li")]
     assert len(first) == 10
-    expected = call(port, "GET", "/api/v1/search?q=care+staff+pay+carers+workforce&mode=keyword&k=20")[1]
+    expected = call(port, "GET", "/api/v1/search?q=care+staff+pay+carers+workforce+plan&mode=keyword&k=20")[1]
     assert first == [str(r["id"]) for r in expected["results"][:10]]
     # the three copies are one hit, the earliest, naming the others
     grouped = [r for r in expected["results"] if r["copies"]]
