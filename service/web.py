@@ -83,3 +83,81 @@ def organisation(name: str):
     top = max((c for row in table.themes for c in row.counts), default=0)
     return render_template("organisation.html", table=table, intervals=INTERVALS, heat=_heat, top=top,
                            labels={t.id: t.label for t in p.codebook.themes})
+
+
+# -- documents, labels and models -----------------------------------------------------------------------------
+THEME_CLASSES = 13  # chip colours c0..c12 in workbench.css, in codebook order
+
+
+def _theme_classes(p) -> dict:
+    return {t.id: f"c{i % THEME_CLASSES}" for i, t in enumerate(p.codebook.themes)}
+
+
+def _page_number(name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(request.args.get(name, default))
+    except ValueError:
+        return default
+    return min(max(value, low), high)
+
+
+@bp.get("/documents")
+def documents():
+    """Stored documents, newest first, and a form to tag a text or add a document (pasted or uploaded)."""
+    from classifier.storage.records import Filters
+
+    p = current_app.extensions["joinedup"]
+    offset = _page_number("offset", 0, 0, 10 ** 9)
+    page, total = p.store.list_documents(Filters(), offset, 20)
+    return render_template("documents.html", documents=page, total=total, offset=offset, limit=20)
+
+
+@bp.get("/documents/<document_id>")
+def document(document_id: str):
+    """One stored document: every paragraph in order with its kind and themes; #p<index> marks one."""
+    from classifier.errors import NotFound
+
+    p = current_app.extensions["joinedup"]
+    try:
+        doc = p.store.get_document(document_id)
+    except NotFound:
+        return render_template("not_found.html", what=f"No document {document_id}."), 404
+    return render_template("document.html", doc=doc, labels={t.id: t.label for t in p.codebook.themes},
+                           classes=_theme_classes(p))
+
+
+@bp.get("/labels")
+def labels():
+    """Labels, newest first (of one statement with ?statement_id=), with edit and delete."""
+    p = current_app.extensions["joinedup"]
+    statement_id = _page_number("statement_id", 0, 0, 2 ** 63 - 1) or None
+    offset = _page_number("offset", 0, 0, 10 ** 9)
+    rows, total = p.store.list_labels(statement_id, offset, 50)
+    return render_template("labels.html", rows=rows, total=total, offset=offset, limit=50, statement_id=statement_id,
+                           themes=p.codebook.themes, labels={t.id: t.label for t in p.codebook.themes},
+                           classes=_theme_classes(p))
+
+
+@bp.get("/models")
+def models():
+    """Model versions, newest first, with their headline figures; train, activate and roll back."""
+    from classifier.model.report import model_report
+
+    p = current_app.extensions["joinedup"]
+    reports = [model_report(p.registry, v, p.codebook) for v in reversed(p.registry.versions())]
+    active = next((r for r in reports if r.active), None)
+    return render_template("models.html", reports=reports, active=active)
+
+
+@bp.get("/models/<version>")
+def model(version: str):
+    """One version's evaluation: per theme, against the TF-IDF baseline and the model it replaced."""
+    from classifier.errors import NotFound
+    from classifier.model.report import model_report
+
+    p = current_app.extensions["joinedup"]
+    try:
+        report = model_report(p.registry, version, p.codebook)
+    except NotFound:
+        return render_template("not_found.html", what=f"No model version {version}."), 404
+    return render_template("model.html", r=report)

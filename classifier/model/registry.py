@@ -168,6 +168,15 @@ class Registry:
         os.replace(tmp, self.root / ACTIVE)
         _fsync_dir(self.root)
 
+    def report(self, version: str) -> dict:
+        """The evaluation report saved with ``version`` (``{}`` when it has none)."""
+        if version not in self.versions():  # looked up among the registry's own folders, never a given path
+            raise NotFound(f"no model version {version!r}")
+        try:
+            return json.loads((self._dir(version) / REPORT_FILE).read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+
     def manifest(self, version: str) -> dict:
         path = self._dir(version) / MANIFEST
         try:

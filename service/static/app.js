@@ -84,6 +84,10 @@ async function runSearch(offset) {
       for (const t of r.themes) chips.append(chip({ id: t.id, label: (window.themeLabels || {})[t.id] || t.id, score: t.score }));
       const meta = el("p", { class: "meta" }, `${r.organisation || "Unknown organisation"} · ${r.date || "undated"} · ${r.title || ""}`);
       const item = el("li", { "data-id": r.id }, meta, text, chips);
+      if (r.document_id !== null && r.paragraph_index !== null) {
+        item.append(el("p", { class: "result-links" }, el("a", { class: "open-document",
+          href: `/documents/${encodeURIComponent(r.document_id)}#p${r.paragraph_index}` }, "Open in its document")));
+      }
       if (r.copies.length) {
         item.append(el("p", { class: "copies" }, "Also published by: " +
           r.copies.map(c => `${c.organisation || "unknown organisation"} (${c.date || "undated"})`).join("; ")));

@@ -1,0 +1,201 @@
+"""Documents, labels and models on the page, in headless Chromium (issues 12.6 and 14.7). Screenshots go to
+test-artifacts/."""
+
+import pytest
+
+from tests.conftest import call
+from tests.test_web import ARTIFACTS, browser, csp_violations  # noqa: F401  (browser is a fixture)
+
+pytestmark = pytest.mark.browser
+TOKEN = {"Authorization": "Bearer tok"}
+DOC = ("Brackenfold joins up reablement\n\nThe district council and the community trust will run one reablement "
+       "service, so that people leaving hospital are helped to regain their independence at home.\n\n"
+       "The partners will:\n\n- share one assessment for home care\n- fund twenty step-down beds from the pooled "
+       "budget\n\nMedia enquiries: press@brackenfold.example\n")
+
+
+def _wait(browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, 30)
+
+
+def _clean(browser):
+    assert csp_violations(browser) == []
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
+
+
+def test_paste_tag_add_and_open_a_document(live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    port, _ = live_server
+    wait = _wait(browser)
+    browser.get(f"http://127.0.0.1:{port}/documents")
+    for field in browser.find_elements(By.CSS_SELECTOR, "main textarea, main input"):
+        assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{field.get_attribute('id')}']")
+    browser.find_element(By.ID, "doc-text").send_keys(DOC)
+    browser.find_element(By.ID, "doc-organisation").send_keys("Brackenfold District Council")
+    browser.find_element(By.ID, "doc-title").send_keys("Brackenfold joins up reablement")
+    browser.find_element(By.ID, "doc-tag").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "doc-status"), "nothing was stored"))
+    kinds = [li.get_attribute("class") for li in browser.find_elements(By.CSS_SELECTOR, "#doc-preview > li")]
+    assert "kind-list_item" in kinds and "kind-boilerplate" in kinds
+    assert call(port, "GET", "/api/v1/documents")[1]["total"] == 0
+
+    # without the token the server refuses, and the page says why
+    browser.find_element(By.ID, "doc-add").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "doc-status"), "Bearer"))
+    browser.find_element(By.ID, "doc-token").send_keys("tok")
+    browser.find_element(By.ID, "doc-add").click()
+    wait.until(EC.url_contains("/documents/"))
+    wait.until(EC.presence_of_element_located((By.ID, "paragraphs")))
+    stored = call(port, "GET", "/api/v1/documents")[1]["documents"]
+    assert len(stored) == 1 and browser.current_url.endswith(f"/documents/{stored[0]['id']}")
+    items = browser.find_elements(By.CSS_SELECTOR, "#paragraphs > li")
+    doc = call(port, "GET", f"/api/v1/documents/{stored[0]['id']}")[1]["document"]
+    assert [li.get_attribute("id") for li in items] == [f"p{p['index']}" for p in doc["paragraphs"]]
+    assert any("not tagged" in li.text.lower() for li in items)
+    browser.save_screenshot(str(ARTIFACTS / "document-view.png"))
+    _clean(browser)
+
+
+def test_upload_a_file(live_server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    port, _ = live_server
+    path = tmp_path / "reablement-update.txt"
+    path.write_text(DOC)
+    wait = _wait(browser)
+    browser.get(f"http://127.0.0.1:{port}/documents")
+    browser.find_element(By.ID, "doc-file").send_keys(str(path))
+    browser.find_element(By.ID, "doc-date").send_keys("2025-06")
+    browser.find_element(By.ID, "doc-token").send_keys("tok")
+    browser.find_element(By.ID, "doc-tag").click()  # a .txt file is previewed in the browser
+    wait.until(EC.text_to_be_present_in_element((By.ID, "doc-status"), "nothing was stored"))
+    browser.save_screenshot(str(ARTIFACTS / "document-upload.png"))
+    browser.find_element(By.ID, "doc-add").click()
+    wait.until(EC.url_contains("/documents/"))
+    wait.until(EC.presence_of_element_located((By.ID, "paragraphs")))
+    assert "reablement-update" in browser.find_element(By.ID, "doc-heading").text
+    assert "2025-06" in browser.find_element(By.ID, "doc-meta").text
+    _clean(browser)
+
+
+def test_a_search_hit_opens_in_its_document_with_the_paragraph_marked(live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    port, _ = live_server
+    filler = "\n\n".join(f"Paragraph {i} of the annual report describes routine business of the board." for i in range(30))
+    status, body = call(port, "POST", "/api/v1/documents",
+                        {"text": filler + "\n\nThe pharmacy discharge pilot cut readmissions by a fifth.",
+                         "organisation": "Kestrel Vale NHS Trust", "title": "Annual report"}, TOKEN)
+    assert status == 201
+    target = body["document"]["paragraphs"][-1]
+    wait = _wait(browser)
+    browser.get(f"http://127.0.0.1:{port}/")
+    browser.find_element(By.ID, "search-q").send_keys("pharmacy discharge pilot")
+    browser.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+    link = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#search-results > li:first-child a.open-document")))
+    assert link.get_attribute("href").endswith(f"#p{target['index']}")
+    link.click()
+    wait.until(EC.presence_of_element_located((By.ID, f"p{target['index']}")))
+    marked = browser.find_element(By.ID, f"p{target['index']}")
+    wait.until(lambda b: marked.get_attribute("aria-current") == "true")
+    in_view = browser.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;", marked)
+    assert in_view and "pharmacy discharge pilot" in marked.text
+    assert marked.value_of_css_property("outline-style") == "solid"
+    browser.save_screenshot(str(ARTIFACTS / "search-hit-in-document.png"))
+    _clean(browser)
+
+
+def test_labels_are_edited_and_deleted_on_the_page(live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    port, _ = live_server
+    status, body = call(port, "POST", "/api/v1/statements", {"statements": [{"text": "Care workers need a pay floor."}]},
+                        TOKEN)
+    sid = body["ids"][0]
+    call(port, "POST", "/api/v1/labels", {"name": "First reader", "examples": [
+        {"text": "Care workers need a pay floor.", "themes": ["funding"], "statement_id": sid}]}, TOKEN)
+    label = call(port, "GET", f"/api/v1/labels?statement_id={sid}")[1]["labels"][0]
+    wait = _wait(browser)
+    browser.get(f"http://127.0.0.1:{port}/labels?statement_id={sid}")
+    browser.find_element(By.ID, "labels-token").send_keys("tok")
+    browser.find_element(By.CSS_SELECTOR, "details.edit summary").click()
+    browser.find_element(By.CSS_SELECTOR, "input[name=themes][value=funding]").click()
+    browser.find_element(By.CSS_SELECTOR, "input[name=themes][value=workforce]").click()
+    name = browser.find_element(By.ID, f"name-{label['id']}")
+    name.clear()
+    name.send_keys("Second reader")
+    browser.find_element(By.CSS_SELECTOR, "form.label-edit button[type=submit]").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "labels-list"), "Second reader"))
+    assert call(port, "GET", f"/api/v1/labels/{label['id']}")[1]["themes"] == ["workforce"]
+    browser.save_screenshot(str(ARTIFACTS / "labels-view.png"))
+    browser.find_element(By.CSS_SELECTOR, "details.edit summary").click()
+    browser.find_element(By.CSS_SELECTOR, "button.delete").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "labels-list"), "No labels."))
+    assert call(port, "GET", f"/api/v1/labels/{label['id']}")[0] == 404
+    _clean(browser)
+
+
+def _row_is_active(version):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    def check(b):
+        try:  # the page reloads after an activation: an element may go stale under the wait
+            return "active" in (b.find_element(By.CSS_SELECTOR, f"tr[data-version='{version}']").get_attribute("class")
+                                or "")
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+    return check
+
+
+def test_models_view_activates_another_version_and_rolls_back(live_server, browser, trained):
+    import json
+    import shutil
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    port, _ = live_server
+    first = trained.registry.active_version()
+    # a second version: a copy of the first, saved as a newer one that replaced it
+    second = first[:-8] + "ffffffff"
+    root = trained.registry.root
+    shutil.copytree(root / first, root / second)
+    for name in ("manifest.json", "report.json"):
+        data = json.loads((root / second / name).read_text())
+        data["version"] = second
+        if name == "report.json":
+            data["comparison"] = dict(data.get("comparison") or {}, active_version=first)
+        (root / second / name).write_text(json.dumps(data))
+    manifest = json.loads((root / second / "manifest.json").read_text())
+    import hashlib
+    manifest["files"]["report.json"] = hashlib.sha256((root / second / "report.json").read_bytes()).hexdigest()
+    (root / second / "manifest.json").write_text(json.dumps(manifest))
+
+    wait = _wait(browser)
+    browser.get(f"http://127.0.0.1:{port}/models")
+    browser.find_element(By.ID, "models-token").send_keys("tok")
+    assert "active" in browser.find_element(By.CSS_SELECTOR, f"tr[data-version='{first}']").text
+    browser.save_screenshot(str(ARTIFACTS / "models-view.png"))
+    browser.find_element(By.CSS_SELECTOR, f"button.activate[data-version='{second}']").click()
+    wait.until(_row_is_active(second))
+    assert call(port, "GET", "/api/v1/models")[1]["active"] == second
+    rollback = wait.until(EC.element_to_be_clickable((By.ID, "rollback")))
+    assert rollback.get_attribute("data-version") == first
+    rollback.click()
+    wait.until(_row_is_active(first))
+    assert call(port, "GET", "/api/v1/models")[1]["active"] == first
+    browser.get(f"http://127.0.0.1:{port}/models/{first}")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.evaluation[data-evaluation='frozen test set'] tbody tr")
+    assert len(rows) == len(trained.registry.report(first)["test"]["per_theme"]) > 0
+    browser.save_screenshot(str(ARTIFACTS / "model-detail.png"))
+    _clean(browser)
