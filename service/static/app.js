@@ -3,13 +3,6 @@ const COLOURS = ["#1f5fbf", "#a1371f", "#2e7d32", "#6a3fa0", "#b45309", "#0e7490
                  "#4d7c0f", "#7c2d12", "#1e40af", "#9d174d", "#115e59", "#57534e"];
 let themeOrder = [];
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return node;
-}
-
 function chip(theme) {
   const i = Math.max(0, themeOrder.indexOf(theme.id));
   const c = el("span", { class: "chip", title: theme.id }, theme.label || theme.id);
@@ -19,15 +12,8 @@ function chip(theme) {
   return c;
 }
 
-async function api(url, options) {
-  const response = await fetch(url, options);
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error ? body.error.message : `HTTP ${response.status}`);
-  return body;
-}
-
 async function loadThemes() {
-  const body = await api("/api/v1/themes");
+  const body = await apiCall("/api/v1/themes");
   themeOrder = body.themes.map(t => t.id);
   window.themeLabels = Object.fromEntries(body.themes.map(t => [t.id, t.label]));
 }
@@ -40,7 +26,7 @@ document.getElementById("tag-form").addEventListener("submit", async (event) => 
   results.replaceChildren(); summary.replaceChildren();
   status.textContent = "Tagging…"; status.className = "";
   try {
-    const body = await api("/api/v1/tag", { method: "POST", headers: { "Content-Type": "application/json" },
+    const body = await apiCall("/api/v1/tag", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ text: document.getElementById("tag-text").value }) });
     status.textContent = `${body.paragraphs.length} paragraph(s) tagged by model ${body.model.version}.`;
     const docChips = el("div", { class: "chips" });
@@ -71,7 +57,7 @@ async function runSearch(offset) {
   pager.hidden = true; exports.hidden = true;
   status.textContent = "Searching…"; status.className = "";
   try {
-    const body = await api(`/api/v1/search?${params}`);
+    const body = await apiCall(`/api/v1/search?${params}`);
     searchOffset = body.offset;
     const first = body.offset + 1, last = body.offset + body.results.length;
     status.textContent = body.results.length ? `${body.results.length} result(s): ${first}–${last}${body.total !== null ? ` of ${body.total}` : ""}.`
@@ -134,7 +120,7 @@ document.getElementById("review-form").addEventListener("submit", async (event) 
   status.textContent = "Loading…"; status.className = "";
   try {
     const n = document.getElementById("review-n").value || 10;
-    const body = await api(`/api/v1/review?n=${encodeURIComponent(n)}`);
+    const body = await apiCall(`/api/v1/review?n=${encodeURIComponent(n)}`);
     status.textContent = body.statements.length ? `${body.statements.length} statement(s) to review.` : "Nothing to review.";
     body.statements.forEach((st, i) => {
       const labels = window.themeLabels || {};
@@ -156,7 +142,7 @@ document.getElementById("review-form").addEventListener("submit", async (event) 
         const headers = { "Content-Type": "application/json" };
         if (token) headers.Authorization = `Bearer ${token}`;
         try {
-          await api("/api/v1/labels", { method: "POST", headers,
+          await apiCall("/api/v1/labels", { method: "POST", headers,
             body: JSON.stringify({ examples: [{ text: st.text, themes, statement_id: st.id }] }) });
           note.textContent = ` Saved: ${themes.length ? themes.join(", ") : "no theme"}.`; note.className = "meta saved";
         } catch (err) { note.textContent = ` ${err.message}`; note.className = "error"; }
@@ -169,3 +155,8 @@ document.getElementById("review-form").addEventListener("submit", async (event) 
 });
 
 loadThemes().catch(() => {});
+
+// The review queue's token field shares the token kept for this tab with the other pages.
+const reviewToken = document.getElementById("review-token");
+bindToken(reviewToken);
+reviewToken.addEventListener("input", () => sessionStorage.setItem(TOKEN_KEY, reviewToken.value));

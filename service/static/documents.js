@@ -3,17 +3,10 @@ const CHIP_CLASSES = 13;
 let themeIds = [];
 const themeLabel = {};
 
-function node(tag, attrs = {}, ...children) {
-  const n = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
-  for (const c of children) n.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return n;
-}
-
 function themeChip(t) {
   const i = Math.max(0, themeIds.indexOf(t.id)) % CHIP_CLASSES;
-  return node("span", { class: `chip c${i}`, title: t.id }, t.label || themeLabel[t.id] || t.id,
-              node("span", { class: "score" }, Number(t.score).toFixed(2)));
+  return el("span", { class: `chip c${i}`, title: t.id }, t.label || themeLabel[t.id] || t.id,
+              el("span", { class: "score" }, Number(t.score).toFixed(2)));
 }
 
 const form = document.getElementById("doc-form");
@@ -52,12 +45,12 @@ document.getElementById("doc-tag").addEventListener("click", async () => {
                                                   body: JSON.stringify(body) });
     say(`${result.paragraphs.length} paragraph(s) tagged by model ${result.model.version}; nothing was stored.`);
     for (const p of result.paragraphs) {
-      const chips = node("div", { class: "chips" });
+      const chips = el("div", { class: "chips" });
       for (const t of p.themes) chips.append(themeChip(t));
       const kind = p.kind === "boilerplate" ? "boilerplate · not tagged" : (p.kind || "body").replace("_", " ");
-      preview.append(node("li", { class: `kind-${p.kind || "body"}` }, node("p", { class: "kind" }, kind),
-        node("p", { class: "text" }, p.text),
-        p.themes.length ? chips : node("p", { class: "none" }, p.kind === "boilerplate" ? "" : "No theme")));
+      preview.append(el("li", { class: `kind-${p.kind || "body"}` }, el("p", { class: "kind" }, kind),
+        el("p", { class: "text" }, p.text),
+        p.themes.length ? chips : el("p", { class: "none" }, p.kind === "boilerplate" ? "" : "No theme")));
     }
   } catch (err) { say(err.message, true); }
 });

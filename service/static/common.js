@@ -1,4 +1,13 @@
-// The API token is kept for this browser tab only (sessionStorage), shared by every page's token field.
+// What every page's script shares: building elements, calling the API, and the API token, kept for this
+// browser tab only (sessionStorage) and shared by every page's token field.
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
 const TOKEN_KEY = "joinedup-token";
 
 function bindToken(input) {
