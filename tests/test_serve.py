@@ -32,6 +32,48 @@ def test_a_write_acknowledged_by_one_worker_is_found_by_every_worker(live_server
             assert status == 200 and found["results"][0]["id"] == sid
 
 
+def test_concurrent_writes_and_filtered_searches_in_every_mode_give_no_server_error(live_server):
+    """Issue 13's race: writers commit while filtered searches read candidates and the vector index. Two
+    writers and two searchers for a few seconds, over three workers: every answer is a 2xx."""
+    import threading
+    import time
+
+    port, _ = live_server
+    auth = {"Authorization": "Bearer tok"}
+    stop = time.time() + 6
+    statuses: list[int] = []
+    errors: list[str] = []
+
+    def write(w):
+        n = 0
+        while time.time() < stop:
+            n += 1
+            status, _ = _call(port, "POST", "/api/v1/statements", {"statements": [
+                {"text": f"Writer {w} note {n}: home care hours rose in ward {n}.", "organisation": f"Org {n % 3}",
+                 "date": f"20{10 + n % 10}-01-01"}]}, auth)
+            statuses.append(status)
+
+    def search(r):
+        i = 0
+        while time.time() < stop:
+            i += 1
+            mode = ("hybrid", "semantic", "keyword")[i % 3]
+            status, body = _call(port, "GET", f"/api/v1/search?q=home+care+hours&mode={mode}&k=20"
+                                              f"&organisation=Org+{i % 3}&since=2012", None, auth)  # no rate limit
+            statuses.append(status)
+            if status >= 500:
+                errors.append(str(body))
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(2)]
+    threads += [threading.Thread(target=search, args=(r,)) for r in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(statuses) > 40 and not errors, errors[:3]
+    assert sorted(set(statuses)) in ([200, 201], [201, 200])
+
+
 def test_an_activated_model_is_served_by_every_worker(live_server, trained):
     port, _ = live_server
     reg = trained.registry
