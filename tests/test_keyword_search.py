@@ -48,14 +48,15 @@ def test_filters_apply_before_ranking_so_k_hits_come_back_whenever_k_match(train
 def test_migration_2_indexes_the_statements_already_stored(trained):
     [sid] = trained.add_statements([NewStatement("Delayed transfers of care fell by a third.", "Org A")]).ids
     path = trained.store.path
-    with sqlite3.connect(path) as db:  # the store as an older release left it: no keyword table
-        db.execute("DROP TABLE keyword_index")
+    with sqlite3.connect(path) as db:  # the store as an older release left it: no keyword tables
+        for table in ("keyword_postings", "keyword_terms", "keyword_lengths", "keyword_corpus"):
+            db.execute(f"DROP TABLE {table}")
         db.execute("DELETE FROM schema_migrations WHERE version = 2")
     reopened = SQLiteStore(path)
     assert keyword.search(reopened, "delayed transfers", 5) == [(sid, keyword.search(reopened, "delayed transfers",
                                                                                      5)[0][1])]
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT COUNT(*) FROM keyword_index").fetchone()[0] == reopened.count()
+        assert db.execute("SELECT COUNT(*) FROM keyword_lengths").fetchone()[0] == reopened.count()
 
 
 def test_a_statement_committed_while_a_filtered_search_reads_its_candidates_is_not_a_500(trained, monkeypatch):
@@ -92,9 +93,9 @@ def test_a_statement_committed_while_a_filtered_search_reads_its_candidates_is_n
 
 
 def test_the_ranking_is_bm25_with_an_idf_that_stays_positive_for_common_words(trained):
-    """Every statement says "care" and "staff": FTS5's own bm25() would score them all alike (its idf is
-    clamped to ~0 above half the corpus) and return them in insertion order; the ranking here is BM25 as
-    bm25s and the PostgreSQL backend compute it."""
+    """Every statement says "care" and "staff": FTS5's bm25() would score them all alike (its idf is clamped to
+    ~0 above half the corpus) and return them in insertion order; the ranking here is BM25 as bm25s and the
+    PostgreSQL backend compute it."""
     import math
 
     from classifier.text.terms import statement_terms, terms
@@ -117,3 +118,19 @@ def test_the_ranking_is_bm25_with_an_idf_that_stays_positive_for_common_words(tr
     assert [sid for sid, _ in got] == sorted(want, key=lambda s: (-want[s], s))
     assert all(abs(score - want[sid]) < 1e-9 for sid, score in got)
     assert len({round(s, 6) for _, s in got}) > 1
+
+
+def test_a_query_of_common_words_reads_a_bounded_number_of_postings_and_keeps_the_best(trained, monkeypatch):
+    """With the lists cut short, the hits are still the best by exact BM25 among what was read, and a statement
+    with a rare query word is found first however many statements share the common ones."""
+    monkeypatch.setattr(keyword, "DEPTH", 5)
+    monkeypatch.setattr(keyword, "RESCORE", 8)
+    texts = [f"Care staff in ward {i} report that care staff turnover is high." for i in range(60)]
+    texts.append("Care staff in the dementia unit.")
+    ids = trained.add_statements([NewStatement(t, f"Org {i % 4}") for i, t in enumerate(texts)]).ids
+    hits = keyword.search(trained.store, "care staff dementia", 10)
+    assert hits[0][0] == ids[-1] and len(hits) == 10
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    # with a filter that few statements pass, every one of them is scored exactly
+    few = keyword.search(trained.store, "care staff", 10, Filters(organisations=("Org 1",)))
+    assert len(few) == 10 and all(trained.store.get_one(sid).organisation == "Org 1" for sid, _ in few)
