@@ -141,23 +141,22 @@ def labels():
 @bp.get("/models")
 def models():
     """Model versions, newest first, with their headline figures; train, activate and roll back."""
-    from classifier.model.report import model_report
+    from classifier.model.report import GATE_RULE, rollback_target, summaries
 
     p = current_app.extensions["joinedup"]
-    reports = [model_report(p.registry, v, p.codebook) for v in reversed(p.registry.versions())]
-    active = next((r for r in reports if r.active), None)
-    return render_template("models.html", reports=reports, active=active)
+    return render_template("models.html", versions=summaries(p.registry), rollback=rollback_target(p.registry),
+                           gate_rule=GATE_RULE)
 
 
 @bp.get("/models/<version>")
 def model(version: str):
-    """One version's evaluation: per theme, against the TF-IDF baseline and the model it replaced."""
+    """One version's evaluation: per theme, against the model it was gated against and the TF-IDF baseline."""
     from classifier.errors import NotFound
-    from classifier.model.report import model_report
+    from classifier.model.report import GATE_RULE, model_report
 
     p = current_app.extensions["joinedup"]
     try:
         report = model_report(p.registry, version, p.codebook)
     except NotFound:
         return render_template("not_found.html", what=f"No model version {version}."), 404
-    return render_template("model.html", r=report)
+    return render_template("model.html", r=report, gate_rule=GATE_RULE)

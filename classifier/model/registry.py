@@ -30,6 +30,8 @@ FORMAT_VERSION = 3
 READABLE_FORMATS = (2, 3)
 VERSION_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
 MANIFEST, TAGGER_FILE, REPORT_FILE, ACTIVE = "manifest.json", "tagger.joblib", "report.json", "ACTIVE"
+# One line per activation, oldest first, so a rollback can return to the version that was active before.
+ACTIVATIONS = "activations.jsonl"
 # Libraries whose version decides whether a pickled tagger can be trusted to behave the same.
 _CHECKED = ("scikit-learn", "numpy")
 
@@ -167,6 +169,32 @@ class Registry:
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / ACTIVE)
         _fsync_dir(self.root)
+        line = json.dumps({"version": version, "at": utc_now()}).encode() + b"\n"
+        with open(self.root / ACTIVATIONS, "a+b") as fh:
+            if fh.seek(0, os.SEEK_END) > 0:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":  # a crash cut the last line short: start a new one
+                    line = b"\n" + line
+            fh.write(line)  # one short write in append mode: whole lines even from several workers
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def activations(self) -> list[dict]:
+        """Every recorded activation, oldest first, as ``{"version", "at"}`` (none before the record began)."""
+        try:
+            lines = (self.root / ACTIVATIONS).read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by a crash is skipped, not fatal
+                continue
+            version = entry.get("version") if isinstance(entry, dict) else None
+            if isinstance(version, str) and VERSION_RE.match(version):
+                out.append(entry)
+        return out
 
     def report(self, version: str) -> dict:
         """The evaluation report saved with ``version`` (``{}`` when it has none)."""

@@ -25,6 +25,11 @@ async function apiCall(url, options = {}) {
   const response = await fetch(url, options);
   let body = null;
   try { body = await response.json(); } catch (e) { body = null; }
-  if (!response.ok) throw new Error(body && body.error ? body.error.message : `HTTP ${response.status}`);
+  if (!response.ok) {
+    const error = body && body.error ? body.error : {};
+    // The API's error body ({"error": {"code", "message", "details"}}) rides on the Error for pages that use it.
+    throw Object.assign(new Error(error.message || `HTTP ${response.status}`),
+                        { status: response.status, code: error.code || null, details: error.details || null });
+  }
   return body;
 }
