@@ -2,7 +2,8 @@
 
 A version folder holds ``tagger.joblib``, ``report.json`` and ``manifest.json``. The manifest records the
 format version, library versions, embedding model and dimension, training-data sha256, metrics, thresholds
-and the sha256 of every other file; ``load`` checks all of it before unpickling anything.
+and the sha256 of every other file; ``load`` checks all of it before unpickling anything. ``activations.jsonl``
+records every activation, so that a rollback can return to the version that was active before.
 """
 
 from __future__ import annotations
