@@ -47,7 +47,7 @@ test: model browser $(PG_STAMP)
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-bench: model
+bench: model $(PG_STAMP)
 	$(BIN)/python bench/run.py
 
 clean:

@@ -1,5 +1,6 @@
 """joinedup benchmarks: run by hand (`make bench`), never as timed tests. Prints a Markdown table and writes
-bench/results/report.md and report.json.
+bench/results/report.md and report.json; then runs bench/postgres.py (both storage backends at 10k and 100k)
+and bench/hnsw.py (HNSW recall and speed at 1M), which print and write tables of their own.
 
 Every speed figure is quoted next to a plain sentence-transformers encode measured in the same run, because
 absolute figures on shared machines drift. Use --quick for a smaller run (10k statements only).
@@ -316,9 +317,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="10k statements only")
     ap.add_argument("--sizes", default=None, help="comma-separated corpus sizes for search (default 10000,100000)")
     ap.add_argument("--only", default=None,
-                    help="comma-separated parts: embedding,ingest,search,retrain,http (default all) and backends")
+                    help="comma-separated parts: embedding,ingest,search,retrain,http,storage,scale (default all) "
+                         "and backends")
     args = ap.parse_args()
-    parts = set((args.only or "embedding,ingest,search,retrain,http").split(","))
+    parts = set((args.only or "embedding,ingest,search,retrain,http,storage,scale").split(","))
     sizes = [int(s) for s in (args.sizes or ("10000" if args.quick else "10000,100000")).split(",")]
     settings = load_settings()
     embedder = Pipeline(settings).embedder
@@ -337,6 +339,13 @@ def main():
         bench_http(settings)
     if "backends" in parts:
         bench_backends(settings)
+    # The two storage backends side by side (bench/postgres.py) and HNSW at 1M statements (bench/hnsw.py) run as
+    # scripts of their own: each prints its table and writes it under bench/results/.
+    if "storage" in parts:
+        subprocess.run([sys.executable, str(ROOT / "bench" / "postgres.py"), "--sizes", ",".join(map(str, sizes))],
+                       check=False)
+    if "scale" in parts:
+        subprocess.run([sys.executable, str(ROOT / "bench" / "hnsw.py"), "--size", "1000000"], check=False)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "report.json").write_text(json.dumps(RESULTS, indent=2))
