@@ -25,19 +25,6 @@ def test_unknown_document_and_model_are_404_pages(client):
         assert resp.status_code == 404 and "Not found" in resp.get_data(as_text=True)
 
 
-def test_the_models_pages_show_the_evaluation_per_theme(client, trained):
-    version = trained.registry.active_version()
-    page = client.get("/models").get_data(as_text=True)
-    assert version in page and "active" in page
-    detail = client.get(f"/models/{version}").get_data(as_text=True)
-    report = trained.registry.report(version)
-    for row in report["test"]["per_theme"]:
-        assert f'data-theme="{row["theme"]}"' in detail
-        assert f'{row["f1"]:.3f}' in detail
-    label = next(t.label for t in trained.codebook.themes if t.id == report["test"]["per_theme"][0]["theme"])
-    assert label in detail and "Baseline F1" in detail
-
-
 def test_the_labels_page_lists_labels_per_statement(client):
     ids = client.post("/api/v1/statements", json={"statements": [{"text": "Care workers need a pay floor."}]}
                       ).get_json()["ids"]
