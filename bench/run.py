@@ -257,7 +257,10 @@ def bench_backends(settings):
 def bench_http(settings, n_requests: int = 200, concurrency: int = 8):
     port = 8765
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, JOINEDUP_DATA_DIR=tmp, JOINEDUP_MODELS_DIR=str(settings.models_dir))
+        # One client sends every request here: the per-client rate limit (120/minute by default) would answer
+        # most of them with 429 and measure the limiter, not the service.
+        env = dict(os.environ, JOINEDUP_DATA_DIR=tmp, JOINEDUP_MODELS_DIR=str(settings.models_dir),
+                   JOINEDUP_RATE_LIMIT="0")
         joinedup = str(Path(sys.executable).parent / "joinedup")
         subprocess.run([joinedup, "ingest", "--quiet", str(ROOT / "training_data" / "sample_corpus.jsonl")], env=env,
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
