@@ -143,7 +143,7 @@ class Pipeline:
     def add_statements(self, items: list[NewStatement]) -> AddResult:
         """Embed, tag (each as an isolated paragraph, as ``tag_paragraphs`` does) and store statements; returns
         after the commit. Each statement is stored as a document of one paragraph, so that every search hit
-        opens in a document; each is one transaction (a statement is acknowledged only when all are)."""
+        opens in a document; all in one transaction."""
         self.check_vector_space()
         if not items:
             return AddResult([], 0, 0)
@@ -152,7 +152,7 @@ class Pipeline:
         vectors = self.cached_embedder.embed(texts)
         proba = scorer.score(texts, vectors)
         thresholds = scorer.model.thresholds
-        total = AddResult([], 0, 0)
+        batch = []
         for item, vec, row in zip(items, vectors, proba):
             scores = {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)}
             themes = {t: v for t, v in scores.items() if v >= thresholds.get(t, 1.01)}
@@ -162,8 +162,9 @@ class Pipeline:
                                   tuple({"id": t, "score": v} for t, v in sorted(themes.items(),
                                                                                  key=lambda kv: -kv[1]))),))
             statement = replace(item, document_id=doc.id, paragraph_index=0, start=0, end=len(item.text))
-            _, one = self.store.add_document(record, item.text, [statement], vec[None, :], [scores], [themes],
-                                             scorer.version)
+            batch.append((record, item.text, [statement], vec[None, :], [scores], [themes]))
+        total = AddResult([], 0, 0)
+        for one in self.store.add_documents(batch, scorer.version):
             total.ids += one.ids
             total.added += one.added
             total.duplicates += one.duplicates
@@ -202,44 +203,70 @@ class Pipeline:
         with nothing but furniture is InvalidInput, unless ``furniture_only_ok`` (a record in a file being
         ingested: kept for the document view, with nothing searchable, and the rest of the file goes on).
         """
+        blocks = self._document_blocks(doc, where, max_paragraphs, furniture_only_ok)
+        return self._store_documents([(doc, blocks)])[0]
+
+    def _document_blocks(self, doc: Document, where: str, max_paragraphs: int | None,
+                         furniture_only_ok: bool) -> list[Block]:
         check_document(doc, where)
         blocks = structure(doc.text, max_paragraphs=max_paragraphs)
         for b in blocks:
             checked_field(b.text, where, f"paragraphs[{b.index}]", self.settings.max_paragraph_chars)
-        tagged = [b for b in blocks if b.tagged]
-        if not tagged and not furniture_only_ok:  # as POST /tag says of the same text
+        if not furniture_only_ok and not any(b.tagged for b in blocks):  # as POST /tag says of the same text
             raise InvalidInput(f"{where}: the text has no paragraphs to tag (only boilerplate or page numbers)")
+        return blocks
+
+    def _store_documents(self, prepared: list[tuple[Document, list[Block]]]) -> list[tuple[StoredDocument, AddResult]]:
+        """Embed and tag checked documents together (one pass of the tagger), then store each in its own
+        transaction."""
         self.check_vector_space()
         scorer = self.scorer()
-        vectors = (self.cached_embedder.embed([b.text for b in tagged]) if tagged
-                   else np.zeros((0, self.embedder.dimension), dtype=np.float32))
-        result = scorer.tag_document(blocks, doc.title, vectors)
-        by_index = {p.index: p for p in result.paragraphs}
-        statements = [NewStatement(b.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, b.index, b.start,
-                                   b.end) for b in tagged]
-        record = StoredDocument(doc.id, doc.organisation, doc.date, doc.title, doc.url, doc.source_type, tuple(
-            DocumentParagraph(p.index, p.kind, p.text, p.start, p.end,
-                              tuple({"id": t.id, "score": t.score} for t in p.themes)) for p in result.paragraphs))
-        return self.store.add_document(record, doc.text, statements, vectors,
-                                       [by_index[b.index].scores for b in tagged],
-                                       [{t.id: t.score for t in by_index[b.index].themes} for b in tagged],
-                                       scorer.version)
+        embed = self.cached_embedder.embed
+        vectors = [embed([b.text for b in blocks if b.tagged]) if any(b.tagged for b in blocks)
+                   else np.zeros((0, self.embedder.dimension), dtype=np.float32) for _, blocks in prepared]
+        results = scorer.tag_documents([(blocks, doc.title, v) for (doc, blocks), v in zip(prepared, vectors)], embed)
+        items = []
+        for (doc, blocks), vecs, result in zip(prepared, vectors, results):
+            tagged = [b for b in blocks if b.tagged]
+            by_index = {p.index: p for p in result.paragraphs}
+            statements = [NewStatement(b.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, b.index,
+                                       b.start, b.end) for b in tagged]
+            record = StoredDocument(doc.id, doc.organisation, doc.date, doc.title, doc.url, doc.source_type, tuple(
+                DocumentParagraph(p.index, p.kind, p.text, p.start, p.end,
+                                  tuple({"id": t.id, "score": t.score} for t in p.themes)) for p in result.paragraphs))
+            items.append((record, doc.text, statements, vecs, [by_index[b.index].scores for b in tagged],
+                          [{t.id: t.score for t in by_index[b.index].themes} for b in tagged]))
+        if len(items) == 1:  # one document (an API request): returned as GET gives it
+            return [self.store.add_document(*items[0], scorer.version)]
+        return [(None, r) for r in self.store.add_documents(items, scorer.version)]
 
     def ingest_documents(self, docs: list[Document], report: IngestReport | None = None,
                          progress=None, on_commit=None, where: str = "document") -> IngestReport:
-        """Store documents one transaction each (``add_document``); ``progress`` gets each document's paragraph
-        count, ``on_commit`` each document's AddResult."""
+        """Store documents one transaction each, tagged ``INGEST_BATCH`` documents at a time (the same themes as
+        one by one); ``progress`` gets each document's count, ``on_commit`` each document's AddResult. A document
+        that fails its checks stops the ingest there: those before it are stored."""
         report = report or IngestReport()
-        for i, doc in enumerate(docs):
-            _, result = self.add_document(doc, where if len(docs) == 1 else f"{where} document {i + 1}",
-                                          furniture_only_ok=True)
+        for start in range(0, len(docs), INGEST_BATCH):
+            prepared = []
+            for i, doc in enumerate(docs[start:start + INGEST_BATCH], start):
+                try:
+                    prepared.append((doc, self._document_blocks(
+                        doc, where if len(docs) == 1 else f"{where} document {i + 1}", None, True)))
+                except JoinedupError:
+                    self._commit(self._store_documents(prepared) if prepared else [], report, progress, on_commit)
+                    raise
+            self._commit(self._store_documents(prepared), report, progress, on_commit)
+        return report
+
+    @staticmethod
+    def _commit(stored, report: IngestReport, progress, on_commit) -> None:
+        for _, result in stored:
             report.merge(result)
             report.documents += 1
             if on_commit:
                 on_commit(result)
             if progress:
                 progress(1)
-        return report
 
     def ingest_paths(self, paths: list[Path], defaults: dict, progress_factory=None, on_commit=None) -> IngestReport:
         """Ingest files; a file that cannot be read is reported in ``skipped`` and the rest are kept."""

@@ -260,3 +260,21 @@ def test_a_furniture_only_record_in_a_file_does_not_stop_the_rest(trained, tmp_p
     report = trained.ingest_paths([path], {})
     assert not report.skipped and report.documents == 3 and report.added == 2
     assert len(trained.store.document_ids()) == 3
+
+
+def test_documents_tagged_together_get_the_themes_each_gets_alone(trained):
+    from classifier.text.readers import Document
+    from classifier.text.structure import structure
+
+    docs = [Document(TEXT, "Wexcombe County Council", title="Discharge"),
+            Document("Care homes need fair fees.\n\nThe council will pool budgets with the ICB.", "B", title="Fees"),
+            Document("ENDS", "C"),
+            Document(TEXT.replace("forty", "fifty"), "D", title="The new team will:")]
+    scorer = trained.scorer()
+    together = scorer.tag_documents([(structure(d.text), d.title, None) for d in docs])
+    for d, joint in zip(docs, together):
+        alone = scorer.tag_document(structure(d.text), d.title)
+        assert [p.kind for p in joint.paragraphs] == [p.kind for p in alone.paragraphs]
+        for a, b in zip(joint.paragraphs, alone.paragraphs):
+            assert [t.id for t in a.themes] == [t.id for t in b.themes]
+            assert all(abs(a.scores[t] - b.scores[t]) <= 1e-4 for t in b.scores)

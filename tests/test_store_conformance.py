@@ -192,6 +192,16 @@ def _documents(s: Recorder, vec, thresholds) -> None:
     themes = [{}, {"hospital_discharge": 0.82}, {"workforce": 0.7, "funding": 0.61}]
     s.add_document(doc, text, statements, vec(3), scores, themes, "v3")
     s.add_document(doc, text, statements, vec(3), scores, themes, "v3")
+    single = StoredDocument("doc-9", "Fenbury", None, None, None, "statement",
+                            (DocumentParagraph(0, "body", "Carers need a pay rise.", 0, 23),))
+    s.add_documents([(doc, text, statements, vec(3), scores, themes),
+                     (single, "Carers need a pay rise.", [NewStatement("Carers need a pay rise.", "Fenbury", None, None,
+                                                                        None, "doc-9", 0, 0, 23)],
+                      vec(1), [{"workforce": 0.9}], [{"workforce": 0.9}]),
+                     (single, "Carers need a pay rise.", [NewStatement("Carers need a pay rise.", "Fenbury", None, None,
+                                                                        None, "doc-9", 0, 0, 23)],
+                      vec(1), [{"workforce": 0.9}], [{"workforce": 0.9}])], "v3")
+    s.get_document("doc-9")
     s.add_document(StoredDocument("doc-2", "Harrow Vale ICB", None, None, None, None, ()), "", [],
                    np.zeros((0, 8), np.float32), [], [], "v3")
     s.add_document(StoredDocument("doc-3", "Other Trust", "2019-04-02", "Minutes", None, "minutes",

@@ -100,6 +100,10 @@ class Store(Protocol):
         transaction (``themes``: the decided ones, theme -> score); a document stored already is returned as
         it is."""
 
+    def add_documents(self, items: list[tuple[StoredDocument, str, list[NewStatement], np.ndarray, list[dict],
+                                              list[dict]]], model_version: str | None) -> list[AddResult]:
+        """``add_document`` for several (doc, text, statements, vectors, scores, themes) in ONE transaction."""
+
     def get_document(self, document_id: str, with_text: bool = False) -> StoredDocument:
         """One document with its paragraphs in order, or NotFound."""
 

@@ -129,31 +129,55 @@ class ThemeScorer:
         Each tagged block is embedded on its own (see the embedder), so a block's scores depend only on its
         document, never on what else is in the batch.
         """
-        tagged_blocks = [b for b in blocks if b.tagged]
-        texts = [b.text for b in tagged_blocks]
-        if vectors is None:
-            vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
-        title = " ".join(title.split()) if title else None
-        title_row = next((i for i, t in enumerate(texts) if t == title), None) if title else None
-        if title and title_row is None:
-            # A title given apart from the text is read as one more row, which only the context stage sees.
-            title_row = len(texts)
-            texts = texts + [title]
-            vectors = np.vstack([vectors, self.embedder.embed([title])])
-        layout = DocumentLayout(tuple(range(len(tagged_blocks))), tuple(b.kind for b in tagged_blocks), title_row)
-        proba = self.score_documents(texts, vectors, [layout] if tagged_blocks else [])
-        rows = {b.index: row for b, row in zip(tagged_blocks, proba)}
-        out = []
-        for b in blocks:
-            row = rows.get(b.index)
-            if row is None:
-                out.append(TaggedParagraph(b.index, b.text, b.start, b.end, (), {}, b.kind))
-            else:
-                out.append(TaggedParagraph(b.index, b.text, b.start, b.end,
-                                           self.themes_for(row, self._document_thresholds),
-                                           {t: round(float(v), 4) for t, v in zip(self.theme_ids, row)}, b.kind))
-        tagged = tuple(out)
-        return TagResult(self.version, tagged, roll_up(tagged))
+        return self.tag_documents([(blocks, title, vectors)])[0]
+
+    def tag_documents(self, documents: list[tuple[list[Block], str | None, np.ndarray | None]],
+                      embed=None) -> list[TagResult]:
+        """``tag_document`` for several documents at once: one pass of each stage over all their paragraphs
+        (the stages score row by row and document by document, so each result is what ``tag_document`` gives
+        alone; batching only saves the per-call cost). ``embed`` embeds titles given apart from the text
+        (default: the scorer's embedder)."""
+        embed = embed or self.embedder.embed
+        texts: list[str] = []
+        vectors: list[np.ndarray] = []
+        layouts, placed = [], []
+        for blocks, title, given in documents:
+            tagged_blocks = [b for b in blocks if b.tagged]
+            own = [b.text for b in tagged_blocks]
+            if given is None:
+                given = embed(own) if own else np.zeros((0, self.embedder.dimension), np.float32)
+            base = len(texts)
+            title = " ".join(title.split()) if title else None
+            title_row = next((i for i, t in enumerate(own) if t == title), None) if title else None
+            texts += own
+            if own:
+                vectors.append(np.asarray(given, dtype=np.float32))
+            if title and title_row is None and own:
+                # A title given apart from the text is read as one more row, which only the context stage sees.
+                title_row = len(own)
+                texts.append(title)
+                vectors.append(np.asarray(embed([title]), dtype=np.float32))
+            if tagged_blocks:
+                layouts.append(DocumentLayout(tuple(range(base, base + len(own))), tuple(b.kind for b in tagged_blocks),
+                                              None if title_row is None else base + title_row))
+            placed.append((blocks, tagged_blocks, base))
+        matrix = np.vstack(vectors) if texts else np.zeros((0, self.embedder.dimension), np.float32)
+        proba = self.score_documents(texts, matrix, layouts)
+        results = []
+        for blocks, tagged_blocks, base in placed:
+            rows = {b.index: proba[base + i] for i, b in enumerate(tagged_blocks)}
+            out = []
+            for b in blocks:
+                row = rows.get(b.index)
+                if row is None:
+                    out.append(TaggedParagraph(b.index, b.text, b.start, b.end, (), {}, b.kind))
+                else:
+                    out.append(TaggedParagraph(b.index, b.text, b.start, b.end,
+                                               self.themes_for(row, self._document_thresholds),
+                                               {t: round(float(v), 4) for t, v in zip(self.theme_ids, row)}, b.kind))
+            tagged = tuple(out)
+            results.append(TagResult(self.version, tagged, roll_up(tagged)))
+        return results
 
     def tag_text(self, text: str, title: str | None = None, max_paragraphs: int | None = None) -> TagResult:
         """Structure ``text`` as a document (kinds, boilerplate) and tag it."""

@@ -29,25 +29,36 @@ class DocumentsMixin:
         points at that statement.
         """
         with self._tx(rows=psycopg.rows.tuple_row) as cur:
-            # ON CONFLICT waits for a concurrent writer of the same document, then finds it stored.
-            inserted = cur.execute(
-                "INSERT INTO documents (id, text, organisation, organisation_key, date, title, url, source_type,"
-                " model_version, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (id) DO NOTHING RETURNING id",
-                (doc.id, text, doc.organisation, organisation_key(doc.organisation), doc.date, doc.title, doc.url,
-                 doc.source_type, model_version, _now())).fetchone()
-            if inserted is None:
-                ids = [r[0] for r in cur.execute("SELECT statement_id FROM document_paragraphs WHERE document_id=%s"
-                                                 " AND statement_id IS NOT NULL ORDER BY idx", (doc.id,))]
-                result = AddResult(ids, 0, len(ids))
-            else:
-                result = self._insert_statements(cur, statements, vectors, scores, themes, model_version)
-                by_index = {st.paragraph_index: sid for st, sid in zip(statements, result.ids)}
-                if doc.paragraphs:
-                    cur.executemany("INSERT INTO document_paragraphs VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                                    [(doc.id, p.index, p.kind, p.text, p.start, p.end, json.dumps(list(p.themes)),
-                                      by_index.get(p.index)) for p in doc.paragraphs])
+            result = self._add_document(cur, doc, text, statements, vectors, scores, themes, model_version)
         return self.get_document(doc.id), result
+
+    def add_documents(self, items: list[tuple[StoredDocument, str, list[NewStatement], np.ndarray, list[dict],
+                                              list[dict]]], model_version: str | None) -> list[AddResult]:
+        """``add_document`` for several (doc, text, statements, vectors, scores, themes) in ONE transaction."""
+        with self._tx(rows=psycopg.rows.tuple_row) as cur:
+            return [self._add_document(cur, *item, model_version) for item in items]
+
+    def _add_document(self, cur, doc: StoredDocument, text: str, statements: list[NewStatement], vectors: np.ndarray,
+                      scores: list[dict], themes: list[dict], model_version: str | None) -> AddResult:
+        # ON CONFLICT waits for a concurrent writer of the same document, then finds it stored.
+        inserted = cur.execute(
+            "INSERT INTO documents (id, text, organisation, organisation_key, date, title, url, source_type,"
+            " model_version, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (id) DO NOTHING RETURNING id",
+            (doc.id, text, doc.organisation, organisation_key(doc.organisation), doc.date, doc.title, doc.url,
+             doc.source_type, model_version, _now())).fetchone()
+        if inserted is None:
+            ids = [r[0] for r in cur.execute("SELECT statement_id FROM document_paragraphs WHERE document_id=%s"
+                                             " AND statement_id IS NOT NULL ORDER BY idx", (doc.id,))]
+            result = AddResult(ids, 0, len(ids))
+        else:
+            result = self._insert_statements(cur, statements, vectors, scores, themes, model_version)
+            by_index = {st.paragraph_index: sid for st, sid in zip(statements, result.ids)}
+            if doc.paragraphs:
+                cur.executemany("INSERT INTO document_paragraphs VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                                [(doc.id, p.index, p.kind, p.text, p.start, p.end, json.dumps(list(p.themes)),
+                                  by_index.get(p.index)) for p in doc.paragraphs])
+        return result
 
     def get_document(self, document_id: str, with_text: bool = False) -> StoredDocument:
         with self._tx(write=False) as cur:

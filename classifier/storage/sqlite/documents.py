@@ -27,21 +27,32 @@ class DocumentsMixin:
         stored points at that statement.
         """
         with self._tx() as db:
-            if db.execute("SELECT 1 FROM documents WHERE id=?", (doc.id,)).fetchone():
-                ids = [r[0] for r in db.execute("SELECT statement_id FROM document_paragraphs WHERE document_id=?"
-                                                " AND statement_id IS NOT NULL ORDER BY idx", (doc.id,))]
-                result = AddResult(ids, 0, len(ids))
-            else:
-                db.execute("INSERT INTO documents (id, text, organisation, organisation_key, date, title, url,"
-                           " source_type, model_version, created) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                           (doc.id, text, doc.organisation, organisation_key(doc.organisation), doc.date,
-                            doc.title, doc.url, doc.source_type, model_version, _now()))
-                result = self._insert_statements(db, statements, vectors, scores, themes, model_version)
-                by_index = {st.paragraph_index: sid for st, sid in zip(statements, result.ids)}
-                db.executemany("INSERT INTO document_paragraphs VALUES (?,?,?,?,?,?,?,?)",
-                               [(doc.id, p.index, p.kind, p.text, p.start, p.end, json.dumps(list(p.themes)),
-                                 by_index.get(p.index)) for p in doc.paragraphs])
+            result = self._add_document(db, doc, text, statements, vectors, scores, themes, model_version)
         return self.get_document(doc.id), result
+
+    def add_documents(self, items: list[tuple[StoredDocument, str, list[NewStatement], np.ndarray, list[dict],
+                                              list[dict]]], model_version: str | None) -> list[AddResult]:
+        """``add_document`` for several (doc, text, statements, vectors, scores, themes) in ONE transaction."""
+        with self._tx() as db:
+            return [self._add_document(db, *item, model_version) for item in items]
+
+    def _add_document(self, db, doc: StoredDocument, text: str, statements: list[NewStatement], vectors: np.ndarray,
+                      scores: list[dict], themes: list[dict], model_version: str | None) -> AddResult:
+        if db.execute("SELECT 1 FROM documents WHERE id=?", (doc.id,)).fetchone():
+            ids = [r[0] for r in db.execute("SELECT statement_id FROM document_paragraphs WHERE document_id=?"
+                                            " AND statement_id IS NOT NULL ORDER BY idx", (doc.id,))]
+            result = AddResult(ids, 0, len(ids))
+        else:
+            db.execute("INSERT INTO documents (id, text, organisation, organisation_key, date, title, url,"
+                       " source_type, model_version, created) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       (doc.id, text, doc.organisation, organisation_key(doc.organisation), doc.date,
+                        doc.title, doc.url, doc.source_type, model_version, _now()))
+            result = self._insert_statements(db, statements, vectors, scores, themes, model_version)
+            by_index = {st.paragraph_index: sid for st, sid in zip(statements, result.ids)}
+            db.executemany("INSERT INTO document_paragraphs VALUES (?,?,?,?,?,?,?,?)",
+                           [(doc.id, p.index, p.kind, p.text, p.start, p.end, json.dumps(list(p.themes)),
+                             by_index.get(p.index)) for p in doc.paragraphs])
+        return result
 
     def get_document(self, document_id: str, with_text: bool = False) -> StoredDocument:
         with self._tx(write=False) as db:
