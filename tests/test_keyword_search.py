@@ -1,4 +1,4 @@
-"""Keyword search in the embedded store (issue 13.2): FTS5 in the same transaction as the statements, filters
+"""Keyword search in the embedded store (issue 13.2): postings in the same transaction as the statements, filters
 in the same query, and no race between the filter's candidates and the vector index."""
 
 import sqlite3
@@ -134,3 +134,28 @@ def test_a_query_of_common_words_reads_a_bounded_number_of_postings_and_keeps_th
     # with a filter that few statements pass, every one of them is scored exactly
     few = keyword.search(trained.store, "care staff", 10, Filters(organisations=("Org 1",)))
     assert len(few) == 10 and all(trained.store.get_one(sid).organisation == "Org 1" for sid, _ in few)
+
+
+def test_a_candidate_another_thread_drops_from_the_index_after_this_search_caught_up_is_not_looked_up(
+        trained, monkeypatch):
+    """The same race between the threads of one worker: this search's candidates are read and its index is
+    current, then another request of the same process catches the shared index up with a delete before this
+    one asks FAISS. The index state the search uses is checked under the index's lock, not before it."""
+    store, index = trained.store, trained.search_index
+    trained.add_statements([NewStatement(f"Winter pressures in ward {i}.", "Org A") for i in range(10)])
+    index.search("winter", k=3)  # the index is now current, so this search's own catching up changes nothing
+    org_a = Filters(organisations=("Org A",))
+    real = index.dense
+    for mode in ("semantic", "hybrid"):
+        victim = store.filter_ids(org_a)[0]
+
+        def another_thread_catches_up_first(*args, victim=victim, **kwargs):
+            store.delete(victim)
+            index.sync()
+            monkeypatch.setattr(index, "dense", real)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(index, "dense", another_thread_catches_up_first)
+        hits = index.search("winter pressures", k=20, mode=mode, filters=org_a)
+        assert hits.results and victim not in _ids(hits)
+        assert set(_ids(hits)) <= set(store.filter_ids(org_a))

@@ -2,8 +2,8 @@
 
 ``SearchIndex`` keeps the FAISS index in step with SQLite: on every search it reads the store's change
 sequence and applies whatever this process missed, so a statement acknowledged by any worker is found by the
-next search in every worker. Keyword search needs no such step: it runs in SQLite (FTS5,
-``storage/sqlite/keyword.py``) over what is committed.
+next search in every worker. Keyword search needs no such step: it runs in SQLite (BM25 over a postings
+table written in each statement's transaction, ``storage/sqlite/keyword.py``) over what is committed.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def check_query(query: str, k: int, filters: Filters, mode: str) -> str:
 
 
 class SearchIndex:
-    """FAISS and BM25 over the store, reconciled on open and kept current from the change log."""
+    """FAISS over the store, reconciled on open and kept current from the change log; keyword search in SQL."""
 
     def __init__(self, store: SQLiteStore, embedder: Embedder, index_dir: Path):
         self.store = store
@@ -186,18 +186,20 @@ class SearchIndex:
 
     # -- searching ----------------------------------------------------------------------------------------
     def dense(self, query_vector: np.ndarray, n: int, candidates: np.ndarray | None,
-              verify: bool = False) -> list[tuple[int, float]]:
-        """The ``n`` nearest statements, among ``candidates`` when given. ``verify``: the store changed after the
-        candidates were read, so one of them may have been deleted from the index since; keep those it holds."""
+              seen: int | None = None) -> list[tuple[int, float]]:
+        """The ``n`` nearest statements, among ``candidates`` when given. ``seen``: the change position read
+        before the candidates were (None: they were read with this index's own position). Compared under the
+        lock, because another thread may catch the shared index up in between: when the index has moved past
+        ``seen``, a candidate may have been deleted from it since, so only those it holds are kept."""
         with self._lock:
-            if candidates is not None and verify:
+            if candidates is not None and seen is not None and self._seq != seen:
                 candidates = candidates[np.isin(candidates, self._vectors.ids())]
             ids, scores = self._vectors.search(query_vector, n, candidates)
         return list(zip(ids.tolist(), scores.tolist()))
 
     def keyword(self, query: str, n: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
-        """BM25 over the store's keyword index (SQLite FTS5), filters applied in the same query. It reads the
-        committed statements themselves, so it needs no catching up."""
+        """BM25 over the store's keyword postings, filters applied in the same query. It reads what is
+        committed, so it needs no catching up."""
         return keyword_index.search(self.store, query, n, filters)
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters(), mode: str = "hybrid",
@@ -207,20 +209,20 @@ class SearchIndex:
         page of results, finds the sentences for those alone with ``best_sentence``)."""
         query = check_query(query, k, filters, mode)
         # Candidates first, then the index brought up to date: every candidate was committed before the index
-        # caught up, so the index holds it (one deleted in between is dropped by ``dense``).
+        # caught up, so the index holds it. One deleted after ``seen`` (by the time ``dense`` holds the lock, by
+        # this search's catching up or another thread's) is dropped there rather than looked up.
         seen = self.store.last_seq()
         candidates = np.array(self.store.filter_ids(filters), dtype=np.int64) if filters else None
         self.sync()
-        verify = self._seq != seen
         if candidates is not None and len(candidates) == 0:
             return SearchResponse(query, mode, ())
         pool = max(50, 4 * k)
         if mode == "semantic":
-            ranked = self.dense(self.embedder.embed([query])[0], k, candidates, verify)
+            ranked = self.dense(self.embedder.embed([query])[0], k, candidates, seen)
         elif mode == "keyword":
             ranked = self.keyword(query, k, filters)
         else:
-            dense = self.dense(self.embedder.embed([query])[0], pool, candidates, verify)
+            dense = self.dense(self.embedder.embed([query])[0], pool, candidates, seen)
             keyword = self.keyword(query, pool, filters)
             ranked = rrf([[i for i, _ in dense], [i for i, _ in keyword]], weights)[:k]
         statements = self.store.get([i for i, _ in ranked])

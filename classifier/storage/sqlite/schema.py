@@ -117,7 +117,7 @@ CREATE INDEX IF NOT EXISTS document_paragraphs_statement ON document_paragraphs 
 
 # (version, SQL script, or a function of the connection for a migration that needs Python, such as computing
 # index terms). Numbers are reserved per feature so that work in parallel does not collide:
-# 2 keyword search (FTS5), 3 documents, 4 labels (who and when), 5 workbench.
+# 2 keyword search (postings, storage/sqlite/keyword.py), 3 documents, 4 labels (who and when), 5 workbench.
 # Labels (issue 14): who gave a label and when it was last changed, so a mistaken label can be seen and edited.
 LABELS_V4 = """
 ALTER TABLE labels ADD COLUMN name TEXT;

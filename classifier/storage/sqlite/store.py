@@ -1,7 +1,7 @@
 """The statement store: SQLite (WAL) as the source of truth for statements, their themes and vectors.
 
 Every change is also appended to a ``changes`` log with a monotonically increasing sequence number, so each
-process holding a derived index (FAISS, BM25) can catch up on exactly what it missed: a write acknowledged by
+process holding a derived index (FAISS) can catch up on exactly what it missed: a write acknowledged by
 one worker is visible to a search in any other.
 """
 
@@ -240,7 +240,7 @@ class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin, DocumentsMixin):
                 np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows]))
 
     def texts(self) -> tuple[list[int], list[str]]:
-        """(ids, texts) of every statement in id order: what the keyword index is built from."""
+        """(ids, texts) of every statement in id order."""
         with self._tx(write=False) as db:
             rows = db.execute("SELECT id, text FROM statements ORDER BY id").fetchall()
         return [r["id"] for r in rows], [r["text"] for r in rows]
