@@ -70,7 +70,7 @@ async function runSearch(offset) {
       for (const t of r.themes) chips.append(chip({ id: t.id, label: (window.themeLabels || {})[t.id] || t.id, score: t.score }));
       const meta = el("p", { class: "meta" }, `${r.organisation || "Unknown organisation"} · ${r.date || "undated"} · ${r.title || ""}`);
       const item = el("li", { "data-id": r.id }, meta, text, chips);
-      if (r.document_id !== null && r.paragraph_index !== null) {
+      if (r.document_id != null && r.paragraph_index != null) {  // != null: neither null nor missing
         item.append(el("p", { class: "result-links" }, el("a", { class: "open-document",
           href: `/documents/${encodeURIComponent(r.document_id)}#p${r.paragraph_index}` }, "Open in its document")));
       }

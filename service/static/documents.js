@@ -5,7 +5,7 @@ const themeLabel = {};
 
 function themeChip(t) {
   const i = Math.max(0, themeIds.indexOf(t.id)) % CHIP_CLASSES;
-  return el("span", { class: `chip c${i}`, title: t.id }, t.label || themeLabel[t.id] || t.id,
+  return el("span", { class: `chip c${i}`, title: t.id }, `${t.label || themeLabel[t.id] || t.id} `,  // the space: read as "label 0.84", not "label0.84"
               el("span", { class: "score" }, Number(t.score).toFixed(2)));
 }
 
@@ -52,6 +52,7 @@ document.getElementById("doc-tag").addEventListener("click", async () => {
         el("p", { class: "text" }, p.text),
         p.themes.length ? chips : el("p", { class: "none" }, p.kind === "boilerplate" ? "" : "No theme")));
     }
+    status.scrollIntoView({ block: "start" });  // the result sits below a tall form: bring it into view
   } catch (err) { say(err.message, true); }
 });
 
