@@ -85,7 +85,7 @@ def _check(el, ns: str, rules: dict) -> None:
                 raise InvalidProject(f"{name}: more than one {once}")
     if name in ONE_CHILD and children != sorted(ONE_CHILD[name]) and children[:1] != ["CodeRef"]:
         raise InvalidProject(f"{name}: needs exactly one CodeRef first")
-    if name in ("Codes", "Users") and not children:
+    if name in ("Codes", "Users", "Sources") and not children:
         raise InvalidProject(f"{name}: needs at least one child")
     for child in el:
         if isinstance(child.tag, str):

@@ -1,12 +1,43 @@
-"""REFI-QDA export and import (issue 14.6), checked by an independent reader (tests/refiqda_reader.py)."""
+"""REFI-QDA export and import (issue 14.6): every export is validated against the published REFI-QDA 1.0 schemas
+(tests/schemas/refiqda) and read by an independent reader (tests/refiqda_reader.py)."""
 
 import io
+import uuid
 import zipfile
+from functools import cache
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from tests.refiqda_reader import PROJECT, InvalidProject, read_qdc, read_qdpx
+from tests.refiqda_reader import PROJECT, InvalidProject
+from tests.refiqda_reader import read_qdc as _read_qdc
+from tests.refiqda_reader import read_qdpx as _read_qdpx
+
+SCHEMAS = Path(__file__).parent / "schemas" / "refiqda"
+
+
+@cache
+def schema(name: str) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / name)))
+
+
+def check_schema(name: str, xml: bytes) -> None:
+    xsd = schema(name)
+    if not xsd.validate(etree.fromstring(xml)):
+        raise InvalidProject(f"not valid against {name}: {xsd.error_log}")
+
+
+def read_qdpx(data: bytes) -> dict:
+    """The project, after project.qde is validated against Project.xsd."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        check_schema("Project.xsd", zf.read("project.qde"))
+    return _read_qdpx(data)
+
+
+def read_qdc(data: bytes) -> dict:
+    check_schema("Codebook.xsd", data)
+    return _read_qdc(data)
 
 DOC = """Wexcombe joins up hospital discharge
 
@@ -28,8 +59,8 @@ Media enquiries: press@wexcombe.example
 def corpus(client):
     ids = []
     for org, title, text in (("Wexcombe County Council", "Discharge", DOC),
-                             ("Harrow Vale ICB", "Records", "Caf\u00e9 owners and \U0001F3E5 staff share one care "
-                                                           "record with social workers across the county.")):
+                             ("Harrow Vale ICB", "Records", ("Caf\u00e9 owners and \U0001F3E5 staff share one care "
+                                                            "record with social workers across the county."))):
         resp = client.post("/api/v1/documents", json={"text": text, "organisation": org, "title": title,
                                                       "date": "2024-03-12"})
         assert resp.status_code == 201
@@ -110,6 +141,11 @@ def test_an_analysts_corrections_come_back_as_labels_and_unknown_codes_are_repor
     assert themes[0] == [] and themes[1] == ["workforce"] and added == len(themes)
 
 
+def test_an_export_that_nothing_passes_is_still_a_valid_project(trained, corpus):
+    data, summary = trained.export_qdpx(_filters(organisations=("nobody at all",)))
+    assert summary.sources == 0 and read_qdpx(data)["sources"] == []
+
+
 def test_the_codebook_export_is_valid(trained):
     from classifier.exports.refiqda import codebook_xml
 
@@ -118,20 +154,32 @@ def test_the_codebook_export_is_valid(trained):
     assert all(c["color"] for c in codes.values())
 
 
-def test_the_reader_is_not_a_rubber_stamp(trained, corpus):
+def test_the_reader_and_the_schemas_are_not_rubber_stamps(trained, corpus):
     data, _ = trained.export_qdpx()
 
     def disorder(root):  # Sources before CodeBook breaks the schema's sequence
         root.insert(0, root.find(f"{{{PROJECT}}}Sources"))
 
-    with pytest.raises(InvalidProject):
-        read_qdpx(_edit(data, disorder))
+    for reader in (read_qdpx, _read_qdpx):
+        with pytest.raises(InvalidProject):
+            reader(_edit(data, disorder))
+
+    def bad_guid(root):
+        root.find(f".//{{{PROJECT}}}PlainTextSelection").set("guid", "paragraph-1")
+
+    with pytest.raises(InvalidProject, match="Project.xsd"):
+        read_qdpx(_edit(data, bad_guid))
 
     def bad_ref(root):
         root.find(f".//{{{PROJECT}}}CodeRef").set("targetGUID", "00000000-0000-4000-8000-000000000000")
 
     with pytest.raises(InvalidProject):
         read_qdpx(_edit(data, bad_ref))
+    from classifier.exports.refiqda import codebook_xml
+
+    qdc = codebook_xml(trained.codebook).replace(b'isCodable="true"', b'isCodable="yes"', 1)
+    with pytest.raises(InvalidProject, match="Codebook.xsd"):
+        read_qdc(qdc)
 
 
 def test_the_exports_over_http(client, corpus):
@@ -179,3 +227,107 @@ def test_the_command_line_round_trip(trained, corpus, tmp_path, monkeypatch):
     assert res.exit_code == 1 and "not a QDPX file" in res.output and "Traceback" not in res.output
     res = run.invoke(cli, ["import", "qdpx", str(tmp_path / "missing.qdpx")], catch_exceptions=False)
     assert res.exit_code == 1 and "cannot be read" in res.output
+
+
+def test_titles_and_paragraphs_with_characters_xml_cannot_hold_still_export(trained, client):
+    # A form feed (a PDF page break) and U+FFFE are accepted text but not XML 1.0 characters (was a 500).
+    resp = client.post("/api/v1/documents", json={
+        "text": "Pooled budgets for home care\fand the care workforce paid fairly, so people leave hospital sooner.",
+        "organisation": "Wexcombe County Council", "title": "Pooled\fbudgets \ufffe"})
+    assert resp.status_code == 201
+    got = client.get("/api/v1/exports/qdpx")
+    assert got.status_code == 200
+    (source,) = read_qdpx(got.data)["sources"]
+    assert "\f" in source["text"] and source["name"].endswith("Pooled budgets  ")
+
+
+def _lone_statement(pipe, text: str, theme: str) -> int:
+    """A statement stored without a document, as a store made before documents were holds it."""
+    from classifier.storage.records import NewStatement
+
+    result = pipe.store.add([NewStatement(text, "Harrow Vale ICB", "2021-06")], pipe.embedder.embed([text]),
+                            [{theme: 0.9}], {theme: 0.5}, "v0")
+    return result.ids[0]
+
+
+def test_a_statement_without_a_document_is_a_source_whose_whole_text_is_one_selection(trained, corpus):
+    text = "Every care home resident will have a named GP and a care plan shared with the council."
+    sid = _lone_statement(trained, text, "workforce")
+    assert trained.store.get_one(sid).document_id is None
+    data, summary = trained.export_qdpx()
+    project = read_qdpx(data)
+    (source,) = [s for s in project["sources"] if s["text"] == text]
+    (selection,) = source["selections"]
+    assert (selection["start"], selection["end"]) == (0, len(text))
+    assert [project["codes"][c]["name"] for c in selection["codes"]] == ["Workforce"]
+    assert summary.sources == len(corpus) + 1
+    assert not [s for s in read_qdpx(trained.export_qdpx(_filters(organisations=("wexcombe county council",)))[0])
+                ["sources"] if s["text"] == text]  # filters apply to it as to documents
+
+    _, result = trained.import_qdpx(data, "lone.qdpx")
+    assert not result.unmatched
+    (label,) = [lab for lab in trained.store.labels() if lab["statement_id"] == sid]
+    assert label["text"] == text and label["themes"] == ["workforce"]
+
+
+def _filters(**kw):
+    from classifier.storage.records import Filters
+
+    return Filters(**kw)
+
+
+def _rewrite(data: bytes, edit_xml, edit_files) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    root = etree.fromstring(src.read("project.qde"))
+    files = {n: src.read(n) for n in src.namelist() if n != "project.qde"}
+    edit_xml(root)
+    files = edit_files(files)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("project.qde", etree.tostring(root))
+        for name, raw in files.items():
+            zf.writestr(name, raw)
+    return out.getvalue()
+
+
+def test_sources_given_new_guids_by_a_qda_tool_are_found_by_their_description(trained, corpus):
+    sid = _lone_statement(trained, "Councils and the NHS will share one workforce plan for care.", "workforce")
+    data, summary = trained.export_qdpx()
+    renamed = {}
+
+    def new_guids(root):
+        for source in root.iter(f"{{{PROJECT}}}TextSource"):
+            renamed[source.get("guid")] = fresh = str(uuid.uuid4())
+            source.set("guid", fresh)
+            source.set("plainTextPath", f"internal://{fresh}.txt")
+        for selection in root.iter(f"{{{PROJECT}}}PlainTextSelection"):
+            selection.set("guid", str(uuid.uuid4()))
+
+    edited = _rewrite(data, new_guids, lambda files: {f"sources/{renamed[n[8:-4]]}.txt": raw
+                                                      for n, raw in files.items()})
+    read_qdpx(edited)
+    added, result = trained.import_qdpx(edited, "reissued.qdpx")
+    assert added == summary.selections and not result.unmatched
+    labels = trained.store.labels()
+    assert all(lab["statement_id"] is not None for lab in labels) and sid in {lab["statement_id"] for lab in labels}
+
+
+def test_selections_whose_offsets_moved_are_matched_by_their_text(trained, corpus):
+    # A tool that stores line ends as CRLF moves every offset after the first line; the text still matches.
+    data, summary = trained.export_qdpx()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        texts = {n: zf.read(n).decode("utf-8") for n in zf.namelist() if n.startswith("sources/")}
+
+    def shift(root):
+        for source in root.iter(f"{{{PROJECT}}}TextSource"):
+            text = texts[f"sources/{source.get('guid')}.txt"]
+            for sel in source.iter(f"{{{PROJECT}}}PlainTextSelection"):
+                for attr in ("startPosition", "endPosition"):
+                    at = int(sel.get(attr))
+                    sel.set(attr, str(at + text[:at].count("\n")))
+
+    moved = _rewrite(data, shift, lambda files: {n: raw.replace(b"\n", b"\r\n") for n, raw in files.items()})
+    read_qdpx(moved)
+    added, result = trained.import_qdpx(moved, "crlf.qdpx")
+    assert added == summary.selections and not result.unmatched
+    assert all(lab["statement_id"] is not None for lab in trained.store.labels())
