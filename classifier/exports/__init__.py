@@ -1,2 +1,2 @@
 """Exports: what an analyst takes away. One module per format family: ``tabular`` (CSV and JSON lines with
-citation columns), ``qdpx`` (REFI-QDA projects and codebooks)."""
+citation columns), ``refiqda`` (REFI-QDA projects and codebooks)."""
