@@ -568,7 +568,7 @@ def labels_list(pipe: Pipeline, statement_id, limit):
 @labels.command(name="edit")
 @click.argument("label_id", type=int)
 @click.option("--themes", required=True, help="Theme ids separated by commas; an empty string for none.")
-@click.option("--name", default=None, help="Who gives the label.")
+@click.option("--name", default=None, help="Who gives the new themes (left out: the label has no name).")
 @click.pass_obj
 def labels_edit(pipe: Pipeline, label_id, themes, name):
     """Replace a label's themes."""

@@ -179,7 +179,9 @@ SCHEMAS = {
         "offset": {"type": "integer"}, "limit": {"type": "integer"}, "has_more": {"type": "boolean"}}},
     "EditLabelRequest": {"type": "object", "required": ["themes"], "additionalProperties": False, "properties": {
         "themes": {"type": "array", "items": _THEME_ID, "description": "every theme the text has; [] for none"},
-        "name": {"type": ["string", "null"], "maxLength": 200, "description": "who gave the label"}}},
+        "name": {"type": ["string", "null"], "maxLength": 200,
+                 "description": "who gives the new themes; left out or null, the label has no name (the earlier "
+                                "name was for the earlier themes)"}}},
     "TrainRequest": {"type": "object", "properties": {
         "force": {"type": "boolean", "description": "activate even if the gate rejects the model"},
         "select": {"type": "boolean", "description": "choose the model's parameters again by cross-validation "

@@ -148,3 +148,97 @@ def test_labels_on_the_command_line(trained, monkeypatch):
     assert run("labels", "delete", str(label.id)).exit_code == 0
     gone = run("labels", "delete", str(label.id))
     assert gone.exit_code == 1 and f"no label {label.id}" in gone.output
+
+
+def test_deleting_the_last_label_of_a_statement_returns_it_to_the_review_queue(trained, backend):
+    from classifier.storage.records import NewStatement
+
+    a, b = trained.add_statements([NewStatement("Delayed discharges rose again this winter.", "Harrow Vale ICB"),
+                                   NewStatement("Care workers need a national pay floor.", "Wexcombe CC")]).ids
+    trained.add_labels([{"text": "first", "themes": ["hospital_discharge"], "statement_id": a},
+                        {"text": "second", "themes": [], "statement_id": a}], "correction", "R. Analyst")
+    first, second = trained.store.list_labels(a)[0]
+    queued = lambda: [s["id"] for s in trained.review_queue(20)]  # noqa: E731
+    assert a not in queued() and b in queued()
+    trained.edit_label(first.id, ["workforce"], "Second reader")
+    assert a not in queued()
+    trained.store.delete_label(first.id)
+    assert a not in queued(), "another label still settles the statement"
+    trained.store.delete_label(second.id)
+    assert a in queued()
+
+
+def test_labels_stored_before_migration_4_keep_their_rows_with_no_name(settings, backend):
+    """A store an older release left (migrations 1-3, labels without name or updated) is brought up to date
+    without losing a label, and the old label can then be edited."""
+    from classifier.storage import open_store
+
+    old = "INSERT INTO labels (text, themes, source, statement_id, created) VALUES ({0}, {0}, {0}, NULL, {0})"
+    row = ("Pooled budgets start in April.", '["funding"]', "api", "2024-01-02T03:04:05+00:00")
+    if backend == "sqlite":
+        import sqlite3
+
+        from classifier.storage.sqlite.schema import MIGRATIONS
+
+        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(settings.db_path)
+        db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
+        for version, script in MIGRATIONS:
+            if version < 4:
+                script(db) if callable(script) else db.executescript(script)
+                db.execute("INSERT INTO schema_migrations VALUES (?, '2024-01-01')", (version,))
+        db.execute(old.format("?"), row)
+        db.commit()
+        db.close()
+    else:
+        import psycopg
+
+        from classifier.storage.postgres.schema import MIGRATIONS
+
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied timestamptz NOT NULL"
+                         " DEFAULT now())")
+            for version, script in MIGRATIONS:
+                if version < 4:
+                    conn.execute(script)
+                    conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+            conn.execute(old.format("%s"), row)
+    store = open_store(settings)
+    try:
+        [label] = store.list_labels()[0]
+        assert (label.text, label.themes, label.source, label.name, label.created, label.updated) == (
+            row[0], ("funding",), "api", None, row[3], None)
+        edited = store.update_label(label.id, ["workforce"], "R. Analyst")
+        assert (edited.themes, edited.name, edited.created) == (("workforce",), "R. Analyst", row[3])
+        assert edited.updated
+    finally:
+        if hasattr(store, "close"):
+            store.close()
+
+
+@pytest.mark.one_backend
+def test_retraining_is_given_edited_labels_with_their_new_themes_and_no_deleted_ones(client, trained, monkeypatch):
+    """What Pipeline.train hands the trainer, after an edit and a delete made over HTTP."""
+    import classifier.model.training as training
+
+    client.post("/api/v1/labels", json={"name": "A", "examples": [
+        {"text": "Pooled budgets for reablement start in April.", "themes": ["funding"]},
+        {"text": "A mistaken click on a cookie notice.", "themes": ["data_digital"]}]})
+    kept, mistaken = sorted(client.get("/api/v1/labels").get_json()["labels"], key=lambda r: r["id"])
+    assert client.put(f"/api/v1/labels/{kept['id']}", json={"themes": ["pooled_budgets_commissioning"]}
+                      ).status_code == 200
+    assert client.delete(f"/api/v1/labels/{mistaken['id']}").status_code == 200
+
+    given = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(*args, extra=(), **kwargs):
+        given["extra"] = [(e.text, e.themes) for e in extra]
+        raise Stop
+
+    monkeypatch.setattr(training, "train", capture)
+    with pytest.raises(Stop):
+        trained.train()
+    assert given["extra"] == [("Pooled budgets for reablement start in April.", ("pooled_budgets_commissioning",))]
