@@ -122,3 +122,63 @@ def test_training_on_documents_groups_folds_by_document_and_reports_context(sett
     assert set(report["breakdown"]) == {"document_level", "register", "kind"}
     assert set(report["breakdown"]["kind"]) == {"heading", "body"}
     assert report["breakdown"]["document_level"]["context"]["n_examples"] == len(set(kept.groups))
+
+
+def test_the_codebook_gives_its_own_words_as_labelled_phrases(codebook):
+    phrases = codebook.evidence()
+    # a term the definition lists, an include note, and the label
+    assert ("Light-touch guidance", "devolution_local_flexibility") in phrases
+    assert ("Job redesign", "workforce") in phrases
+    assert ("Section 75 agreements and pooled funds", "pooled_budgets_commissioning") in phrases
+    assert ("Partnership and parity", "partnership_parity") in phrases
+    assert {theme for _, theme in phrases} == set(codebook.ids)
+    assert len(phrases) == len(set(phrases))
+
+
+def test_codebook_phrases_are_fitted_on_but_never_scored(settings, codebook, fake_embedder, tmp_path,
+                                                         monkeypatch):
+    import classifier.model.training as training
+
+    phrase = "Council tax precepts for social care"
+    assert (phrase, "funding") in codebook.evidence()
+    runs = {}
+    for on in (True, False):
+        monkeypatch.setattr(training, "CODEBOOK_EVIDENCE", on)
+        reg = Registry(tmp_path / str(on))
+        result = train(codebook, fake_embedder, reg, settings.training_data_dir / "documents",
+                       settings.training_data_dir / "test_documents.jsonl", seed=2)
+        model = reg.load(result.version)
+        funding = model.themes.index("funding")
+        runs[on] = (result, model.manifest["training_data"]["codebook_phrases"],
+                    model.theme_model.predict_proba([phrase], fake_embedder.embed([phrase]))[0, funding])
+    (with_, n_with, p_with), (without, n_without, p_without) = runs[True], runs[False]
+    # only the four themes the fixture teaches keep their phrases; the others are skipped themes
+    assert n_without == 0
+    assert n_with == sum(theme not in with_.skipped_themes for _, theme in codebook.evidence()) > 0
+    # scored rows are the labelled paragraphs only, with or without the phrases
+    assert with_.cv.n_examples == without.cv.n_examples == with_.n_train
+    assert with_.context["cv"]["context"]["n_examples"] == with_.n_train
+    # and the phrase, fitted on as funding, now reads as funding
+    assert p_with > p_without + 0.1
+
+
+def test_rows_past_n_scored_are_fitted_but_get_no_probability_or_threshold_say():
+    from classifier.model.training import cross_validate
+
+    rng = np.random.default_rng(0)
+    texts = [f"common words {i} alpha" for i in range(20)] + [f"common words {i} beta" for i in range(20)]
+    Y = np.array([[1, 1]] * 20 + [[0, 0]] * 20)
+    X = rng.normal(size=(40, 8)).astype(np.float32)
+    folds = [(np.setdiff1d(np.arange(40), np.arange(k, 40, 4)), np.arange(k, 40, 4)) for k in range(4)]
+    extra_texts = ["zebra crossing"] * 6
+    extra_Y = np.array([[1, 1]] * 6)
+    params = [{"kind": "blended", "C": 8.0, "class_weight": None, "lexical_C": 16.0, "blend": 0.5}]
+    plain = cross_validate(params, texts, X, Y, folds, 0, final=(0,))
+    extra_rows = np.arange(40, 46)
+    with_extra = cross_validate(params, texts + extra_texts, np.vstack([X, rng.normal(size=(6, 8))]),
+                                np.vstack([Y, extra_Y]), [(np.concatenate([tr, extra_rows]), he) for tr, he in folds],
+                                0, final=(0,), n_scored=40)
+    assert with_extra.probas[0].shape == plain.probas[0].shape == (40, 2)
+    assert with_extra.preds[0].shape == (40, 2)
+    probe = plain.finals[0].predict_proba(["zebra"], np.zeros((1, 8)))[0, 0]
+    assert with_extra.finals[0].predict_proba(["zebra"], np.zeros((1, 8)))[0, 0] > probe

@@ -46,6 +46,24 @@ class Codebook:
     def __len__(self) -> int:
         return len(self.themes)
 
+    def evidence(self) -> list[tuple[str, str]]:
+        """The codebook's own words as short labelled phrases ``(text, theme id)``: each term its definition
+        lists after the colon, each include note, and the label.
+
+        Training fits on them (never scores them), so a paragraph or bullet that uses the codebook's words
+        ("light-touch guidance", "job redesign") carries that evidence even when no training paragraph
+        happens to (issue 12.4). Exclude notes are not turned into phrases: they describe cases, not text.
+        """
+        out: list[tuple[str, str]] = []
+        for t in self.themes:
+            terms = t.definition.split(":", 1)[-1]
+            phrases = [p.strip(" .;") for p in re.split(r",|\band\b", terms)]
+            for phrase in [*phrases, *t.include, t.label]:
+                phrase = " ".join(phrase.split())
+                if len(phrase) > 2:
+                    out.append((phrase[0].upper() + phrase[1:], t.id))
+        return list(dict.fromkeys(out))
+
     def validate(self, theme_ids) -> list[str]:
         """Return ``theme_ids`` de-duplicated in order; raise InvalidInput naming any unknown id."""
         unknown = [t for t in theme_ids if not isinstance(t, str) or t not in self._by_id]

@@ -44,6 +44,8 @@ GATE_MARGIN = 0.01  # a candidate may be at most this much worse (frozen-test mi
 # Regularisation of the context stage's regressions (few, dense, well-scaled features).
 CONTEXT_C = 1.0
 CONTEXT_TOLERANCE = 0.005
+# Fit on the codebook's phrases (Codebook.evidence) beside the labelled paragraphs.
+CODEBOOK_EVIDENCE = True
 N_JOBS = None  # per-theme parallelism inside one fit: measured to cost more than it saves at this size
 
 
@@ -233,13 +235,17 @@ def finalise(model, Y: np.ndarray, proba: np.ndarray):
 
 
 def cross_validate(param_sets: list[dict], texts: list[str], X: np.ndarray, Y: np.ndarray, folds, seed: int,
-                   n_jobs: int = 1, final: tuple[int, ...] = ()) -> CrossValidation:
+                   n_jobs: int = 1, final: tuple[int, ...] = (), n_scored: int | None = None) -> CrossValidation:
     """Out-of-fold probabilities and predictions for each parameter set and the baseline (every row scored by
     a model, vocabulary included, that never saw it), plus models fitted on all rows for the parameter sets
     indexed by ``final`` and for the baseline, their thresholds tuned on the out-of-fold probabilities.
 
     All fits go to one pool of processes; the baseline rides along with the first parameter set that shares it.
+    With ``n_scored``, only the first ``n_scored`` rows are scored: the rows after them (the codebook's
+    phrases) are fitted on wherever ``folds`` put them in a training part, and are never held out, scored or
+    used to tune a threshold. The returned probabilities and predictions cover the scored rows only.
     """
+    n_scored = len(Y) if n_scored is None else n_scored
     host = next((k for k, p in enumerate(param_sets) if shares_baseline(p)), None)
     runs = list(param_sets) + ([BASELINE] if host is None else [])
     everything = np.arange(len(Y))
@@ -248,6 +254,8 @@ def cross_validate(param_sets: list[dict], texts: list[str], X: np.ndarray, Y: n
     tasks = [(p, tr, held, k == host) for k, p in enumerate(runs) for tr, held in folds]
     tasks += [(p, everything, None, k == fin_host) for k, p in enumerate(finals)]
     out = _fit_many(tasks, texts, X, Y, seed, n_jobs)
+    Y = Y[:n_scored]
+    folds = [(train[train < n_scored], held) for train, held in folds]
     probas, base_proba = [], np.zeros(Y.shape)
     for k in range(len(runs)):
         proba = np.zeros(Y.shape)
@@ -344,6 +352,19 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     folds = _folds(Y, seed, groups=train_set.groups)
 
     texts = train_set.texts
+    # The codebook's own phrases are fitted on in every fold and in the final fit, and never scored: evidence
+    # for paragraphs that use the codebook's words, not examples of how paragraphs are written (issue 12.4).
+    evidence = [(text, theme) for text, theme in codebook.evidence() if theme in themes] if CODEBOOK_EVIDENCE else []
+    fit_texts, fit_X = texts + [text for text, _ in evidence], X
+    fit_Y = np.zeros((len(evidence), len(themes) + 1), dtype=Y.dtype)
+    for row, (_, theme) in enumerate(evidence):
+        fit_Y[row, [themes.index(theme), len(themes)]] = 1
+    if evidence:
+        fit_X = np.vstack([X, embedder.embed([text for text, _ in evidence])])
+        extra_rows = np.arange(len(texts), len(fit_texts))
+        fit_folds = [(np.concatenate([train, extra_rows]), held) for train, held in folds]
+    else:
+        fit_folds = folds
     reused = None if select else _reusable_params(registry)
     param_sets = [reused] if reused else [dict(c) for c in CANDIDATES]
     what = f"the active model's parameters {reused}" if reused else f"{len(param_sets)} candidates"
@@ -353,7 +374,9 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     # One more column than themes, "raises any theme" (the gate, see features.ThemeModel.n_themes).
     n = Y.shape[1]
     Yg = np.hstack([Y, Y.max(axis=1, keepdims=True)])
-    run = cross_validate(param_sets, texts, X, Yg, folds, seed, n_jobs, final=(0,) if reused else ())
+    fit_Y = np.vstack([Yg, fit_Y])
+    run = cross_validate(param_sets, fit_texts, fit_X, fit_Y, fit_folds, seed, n_jobs,
+                         final=(0,) if reused else (), n_scored=len(Y))
     preds, base_pred, base = [p[:, :n] for p in run.preds], run.baseline_pred[:, :n], run.baseline_model
     base.n_themes = n
     candidates, best, best_k = [], None, None
@@ -371,7 +394,7 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
         model.n_themes = n
     else:
         progress(f"fitting the final model {params}")
-        model = finalise(_fit_predict(params, texts, X, Yg, np.arange(len(Y)), None, seed)[0], Yg,
+        model = finalise(_fit_predict(params, fit_texts, fit_X, fit_Y, np.arange(len(fit_Y)), None, seed)[0], Yg,
                          run.probas[best_k])
     model.n_themes = n
 
@@ -436,7 +459,7 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
         "themes": themes, "thresholds": {t: float(v) for t, v in zip(themes, model.thresholds)},
         "document_thresholds": {t: float(v) for t, v in zip(themes, model.document_thresholds)},
         "training_data": {"sha256": train_set.sha256, "files": [Path(f).name for f in train_set.files],
-                          "examples": len(train_set.examples),
+                          "examples": len(train_set.examples), "codebook_phrases": len(evidence),
                           "test_sha256": test_set.sha256 if test_set else None},
         "metrics": metrics,
     }
