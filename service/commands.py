@@ -105,6 +105,9 @@ def format_context(context: dict) -> list[str]:
         return []
     lines = ["", "context-aware stage " + ("kept" if context.get("kept") else
                                           "NOT kept (in cross-validation, not fewer themeless tags at the same F1)")]
+    if context.get("kept") and context.get("first_stage_kinds"):
+        lines.append("  paragraphs of kind " + ", ".join(context["first_stage_kinds"])
+                     + " keep their paragraph-alone themes (better in cross-validation)")
     for where in ("cv", "test"):
         part = context.get(where)
         if not part:

@@ -71,3 +71,81 @@ def test_cross_validation_keeps_rows_in_place_and_tunes_thresholds():
     assert oof.shape == Y.shape
     assert ((oof[:, 0] >= final.thresholds_[0]) == (Y[:, 0] == 1)).mean() > 0.95
     assert final.thresholds_.shape == (T,)
+
+
+def test_rescale_moves_each_threshold_onto_the_target_and_keeps_the_order():
+    from classifier.model.features import rescale
+
+    rng = np.random.default_rng(3)
+    source, target = np.array([0.3, 0.6]), np.array([0.5, 0.2])
+    proba = np.vstack([rng.uniform(size=(500, 2)), [[0.0, 1.0], [0.3, 0.6], [1.0, 0.0]]])
+    out = rescale(proba, source, target)
+    assert out.min() >= 0 and out.max() <= 1
+    np.testing.assert_array_equal(out >= target, proba >= source)      # the same decisions
+    for j in range(2):                                                  # monotone per theme
+        order = np.argsort(proba[:, j], kind="stable")
+        assert np.all(np.diff(out[order, j]) >= 0)
+    np.testing.assert_allclose(out[-3:], [[0.0, 1.0], [0.5, 0.2], [1.0, 0.0]])
+
+
+def _two_stage_model(rng):
+    """A first stage fitted on random vectors and a context stage fitted on its probabilities."""
+    from classifier.model.features import fit_model
+
+    X = rng.normal(size=(120, 6)).astype(np.float32)
+    Y = np.stack([(X[:, 0] > 0), (X[:, 1] > 0.3)], axis=1).astype(int)
+    model = fit_model({"kind": "embedding", "C": 1.0, "class_weight": None, "threshold_folds": 0},
+                      [""] * 120, X, Y, 0)
+    model.tagger.tune_thresholds(Y, model.predict_proba([""] * 120, X))
+    layouts = layouts_for([i // 4 for i in range(120)], ["body", "list_item", "list_item", "quote"] * 30)
+    full = model.tagger.predict_proba(X)
+    model.context = ContextTagger().fit(context_features(full, layouts), Y)
+    model.context.thresholds_ = np.array([0.55, 0.45])
+    return model, X, layouts
+
+
+def test_kinds_kept_alone_get_first_stage_decisions_in_their_document_and_the_rest_context():
+    rng = np.random.default_rng(4)
+    model, X, layouts = _two_stage_model(rng)
+    texts = [""] * len(X)
+    first = model.predict_proba(texts, X)
+    in_context = model.document_proba(texts, X, layouts)
+    model.context.first_stage_kinds_ = ("list_item",)
+    mixed = model.document_proba(texts, X, layouts)
+    kinds = np.array([k for lay in layouts for k in lay.kinds])
+    items = kinds == "list_item"
+    np.testing.assert_array_equal(mixed[items] >= model.document_thresholds, first[items] >= model.thresholds)
+    np.testing.assert_allclose(mixed[~items], in_context[~items])
+    assert not np.allclose(mixed[items], in_context[items])
+    # still one document at a time: the same list items score the same beside other documents or alone
+    alone = model.document_proba(texts[:4], X[:4], layouts[:1])
+    np.testing.assert_allclose(alone, mixed[:4], rtol=0, atol=1e-6)  # the contract: to 1e-6
+
+
+def test_a_model_saved_before_first_stage_kinds_reads_every_kind_in_context():
+    import pickle
+
+    model, X, layouts = _two_stage_model(np.random.default_rng(5))
+    expected = model.document_proba([""] * len(X), X, layouts)
+    old = pickle.loads(pickle.dumps(model))
+    assert not hasattr(old.context, "first_stage_kinds_")
+    np.testing.assert_allclose(old.document_proba([""] * len(X), X, layouts), expected)
+
+
+def test_training_keeps_a_kind_alone_only_when_cross_validation_scores_it_better():
+    from types import SimpleNamespace
+
+    from classifier.model.training import KIND_MIN_ROWS, first_stage_kinds
+
+    n = KIND_MIN_ROWS
+    kinds = ["list_item"] * n + ["body"] * n + ["quote"] * (n // 2)
+    labelled = SimpleNamespace(examples=[SimpleNamespace(kind=k) for k in kinds])
+    Y = np.ones((len(kinds), 1), dtype=int)
+    ctx = Y.copy()
+    ctx[:n // 2] = 0                       # the context stage misses half the list items
+    alone = Y.copy()
+    alone[n:n + n // 2] = 0                # the paragraph alone misses half the body paragraphs
+    alone[2 * n:] = 0                      # and every quote, but there are too few quotes to decide on
+    ctx[2 * n:] = 1
+    assert first_stage_kinds(labelled, ["t"], Y, ctx, alone) == ("list_item",)
+    assert first_stage_kinds(labelled, ["t"], Y, Y, Y) == ()

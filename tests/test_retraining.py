@@ -52,10 +52,13 @@ def test_labels_are_checked_stored_and_exported(tclient):
 
 def test_a_worse_candidate_is_rejected_and_the_active_model_is_unchanged(trained):
     active = trained.registry.active_version()
-    # Labels that contradict the vocabulary the fixture themes are written in make a worse model.
+    # Labels that contradict the vocabulary the fixture themes are written in make a worse model: each theme's
+    # words labelled as the next theme (enough of them to outweigh the codebook's own phrases too).
+    from tests.conftest import VOCAB
+
     rng = random.Random(0)
-    words = ["budget", "funding", "grant", "recruitment", "vacancies", "staff", "discharge", "beds", "records"]
-    wrong = [{"text": " ".join(rng.sample(words, 4)) + f" noise {i}", "themes": [rng.choice(["data_digital", "workforce"])]}
+    themes = list(VOCAB)
+    wrong = [{"text": " ".join(rng.sample(VOCAB[themes[i % 4]], 4)) + f" noise {i}", "themes": [themes[(i + 1) % 4]]}
              for i in range(700)]
     trained.add_labels(wrong, "api")
     result = trained.train()

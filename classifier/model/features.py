@@ -64,6 +64,14 @@ class ThemeModel:
             return out
         rows = np.concatenate([np.asarray(lay.rows, dtype=int) for lay in layouts])
         out[rows] = self.context.predict_proba(context_features(full, layouts))
+        # Kinds for which cross-validation found the paragraph alone better than in context (list items: a
+        # bullet is its own evidence more than its lead-in is) keep their first-stage decisions, put on the
+        # context stage's threshold scale so that one set of document thresholds still cuts every row.
+        alone_kinds = getattr(self.context, "first_stage_kinds_", ())
+        if alone_kinds:
+            kinds = np.concatenate([np.asarray(lay.kinds, dtype=object) for lay in layouts])
+            keep = rows[np.isin(kinds, list(alone_kinds))]
+            out[keep] = rescale(self._themes(full)[keep], self.thresholds, self.context.thresholds_)
         return out
 
     def features(self, texts, vectors: np.ndarray):
@@ -86,6 +94,18 @@ class ThemeModel:
     def lexical_part(self) -> "ThemeModel":
         """A freshly fitted blended model's TF-IDF half as a lexical model of its own (the baseline)."""
         return ThemeModel(self.tagger.lexical_tagger(), self.vectorizer, use_embeddings=False, n_themes=self.n_themes)
+
+
+def rescale(proba: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Map probabilities cut at ``source`` thresholds onto ``target`` thresholds, piecewise linearly and
+    monotonically: 0 stays 0, 1 stays 1 and each theme's source threshold lands on its target one, so a row is
+    over its target threshold exactly when it was over its source threshold."""
+    source = np.clip(np.asarray(source, dtype=float), 1e-6, 1 - 1e-6)
+    target = np.clip(np.asarray(target, dtype=float), 1e-6, 1 - 1e-6)
+    below = proba * (target / source)
+    above = target + (proba - source) * ((1 - target) / (1 - source))
+    return np.clip(np.where(proba >= source, np.maximum(above, target), np.minimum(below, np.nextafter(target, 0))),
+                   0.0, 1.0)
 
 
 def fit_model(params: dict, texts: list[str], vectors: np.ndarray, Y: np.ndarray, seed: int,

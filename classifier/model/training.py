@@ -22,7 +22,7 @@ from classifier.model.dataset import load_labelled
 from classifier.model.embeddings import Embedder
 from classifier.errors import DataError, JoinedupError
 from classifier.model.evaluation import EvaluationReport, evaluate
-from classifier.model.context import DocumentLayout, cross_validated_context, layouts_for
+from classifier.model.context import TAGGED_KINDS, DocumentLayout, cross_validated_context, layouts_for
 from classifier.model.features import fit_model
 from classifier.model.tagger import best_thresholds
 from classifier.model.registry import Registry, new_version, utc_now
@@ -44,6 +44,10 @@ GATE_MARGIN = 0.01  # a candidate may be at most this much worse (frozen-test mi
 # Regularisation of the context stage's regressions (few, dense, well-scaled features).
 CONTEXT_C = 1.0
 CONTEXT_TOLERANCE = 0.005
+# A paragraph kind keeps its paragraph-alone decisions when cross-validation scores them this much better on
+# at least this many rows of that kind (list items: a bullet is its own evidence, issue 12's "eight-point plan").
+KIND_MARGIN = 0.005
+KIND_MIN_ROWS = 50
 # Fit on the codebook's phrases (Codebook.evidence) beside the labelled paragraphs.
 CODEBOOK_EVIDENCE = True
 N_JOBS = None  # per-theme parallelism inside one fit: measured to cost more than it saves at this size
@@ -181,6 +185,22 @@ def breakdown(labelled, themes: list[str], Y: np.ndarray, pred: np.ndarray, pred
                              "themeless": rep.themeless_examples, "n": rep.n_examples}
             out[axis][key] = row
     return out
+
+
+def first_stage_kinds(labelled, themes: list[str], Y: np.ndarray, ctx_pred: np.ndarray,
+                      alone_pred: np.ndarray) -> tuple[str, ...]:
+    """The paragraph kinds whose rows the paragraph-alone predictions serve better than the context stage's:
+    at least KIND_MIN_ROWS rows in cross-validation and micro-F1 higher by more than KIND_MARGIN."""
+    kinds = np.asarray([e.kind for e in labelled.examples])
+    out = []
+    for kind in TAGGED_KINDS:
+        rows = kinds == kind
+        if rows.sum() < KIND_MIN_ROWS:
+            continue
+        alone = evaluate(kind, themes, Y[rows], alone_pred[rows]).micro_f1
+        if alone > evaluate(kind, themes, Y[rows], ctx_pred[rows]).micro_f1 + KIND_MARGIN:
+            out.append(kind)
+    return tuple(out)
 
 
 _WORKER: dict = {}
@@ -402,6 +422,11 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     layouts = document_layouts(train_set)
     ctx_proba, ctx_model = cross_validated_context(run.probas[best_k], Y, layouts, folds, CONTEXT_C)
     ctx_pred = _cross_fitted_predictions(Y, ctx_proba, folds)
+    alone_kinds = first_stage_kinds(train_set, themes, Y, ctx_pred, best_pred)
+    if alone_kinds:
+        rows = np.isin([e.kind for e in train_set.examples], alone_kinds)
+        ctx_pred[rows] = best_pred[rows]
+        ctx_model.first_stage_kinds_ = alone_kinds
     ctx_cv = evaluate(f"context-aware, {CV_FOLDS}-fold cross-validation grouped by document", themes, Y, ctx_pred)
     # Kept when it tags fewer themeless paragraphs without costing micro-F1 (within CONTEXT_TOLERANCE): real
     # documents are judged on both (issue 12).
@@ -409,7 +434,7 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
                     and ctx_cv.themeless_kept_untagged > cv.themeless_kept_untagged)
     if keep_context:
         model.context = ctx_model
-    context = {"kept": keep_context, "cv": {"context": ctx_cv.to_dict(), "context_free": cv.to_dict(),
+    context = {"kept": keep_context, "first_stage_kinds": list(alone_kinds), "cv": {"context": ctx_cv.to_dict(), "context_free": cv.to_dict(),
                                              "breakdown": breakdown(train_set, themes, Y, ctx_pred, best_pred)}}
 
     test = baseline_test = None
