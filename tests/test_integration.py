@@ -60,6 +60,27 @@ def test_themeless_lines_stay_untagged(shipped):
     assert all(not p.themes for p in result.paragraphs)
 
 
+def test_bullets_in_the_codebooks_words_get_their_theme_in_their_document(shipped):
+    # Issue 12's example: bullets after a lead-in that says nothing, in the codebook's own words.
+    text = ("Councils and NHS bodies in the county have agreed how they will work together from April.\n\n"
+            "The eight-point plan is:\n\n"
+            "- Re-designing jobs and qualifications to bridge organisational differences\n"
+            "- Light-touch guidance on essential requirements for integration\n")
+    result = shipped.tag_text(text, "A plan for joined-up care")
+    items = [p for p in result.paragraphs if p.kind == "list_item"]
+    assert [[t.id for t in p.themes] for p in items] == [["workforce"], ["devolution_local_flexibility"]], \
+        [(p.text, p.scores) for p in items]
+
+
+def test_meeting_procedure_and_a_biography_stay_untagged_in_their_document(shipped):
+    text = ("The Board agreed to note the changes in membership.\n\n"
+            "Apologies were received from two members.\n\n"
+            "Sam Example joined the trust in 2015 as director of finance, having worked at two foundation trusts. "
+            "She is a chartered accountant and a keen runner.")
+    result = shipped.tag_text(text, "Minutes of the board meeting")
+    assert all(not p.themes for p in result.paragraphs), [(p.text, p.scores) for p in result.paragraphs]
+
+
 def test_cli_tag_jsonl_with_the_real_model(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "text": "Delayed discharges rose again this winter as beds filled."}\n')
