@@ -27,3 +27,36 @@ def test_content_that_mentions_a_contact_is_kept(text):
 
 def test_very_long_text_is_never_scanned():
     assert not is_boilerplate("cookies accept " * 100_000)
+
+
+def _kinds(text):
+    from classifier.text.structure import structure
+
+    return [(b.kind, b.text) for b in structure(text)]
+
+
+def test_a_run_of_short_headings_is_a_menu_not_section_headings():
+    menu = "Adult social care\n\nHealth and wellbeing boards\n\nWorkforce\n\nPublic health\n\nThe council will spend more."
+    assert _kinds(menu) == [("boilerplate", "Adult social care"), ("boilerplate", "Health and wellbeing boards"),
+                            ("boilerplate", "Workforce"), ("boilerplate", "Public health"),
+                            ("body", "The council will spend more.")]
+    # a line of furniture inside the menu does not break it
+    assert [k for k, _ in _kinds("Home\nAbout us\nOur work\nAdult social care\n\nWe plan care.")] == [
+        "boilerplate"] * 4 + ["body"]
+
+
+def test_a_documents_own_headings_and_a_long_title_stay_headings():
+    doc = ("A plan for joined-up care in Wexcombe over the next five years\n\nSummary\n\nThe council will spend more.\n\n"
+           "Workforce\n\nWe will recruit.")
+    assert [k for k, _ in _kinds(doc)] == ["heading", "heading", "body", "heading", "body"]
+    # two short headings in a row are a title and a section, not a menu
+    assert [k for k, _ in _kinds("Our plan\n\nSummary\n\nWe will recruit more carers.")] == ["heading", "heading", "body"]
+
+
+def test_a_table_of_contents_is_furniture_up_to_the_first_paragraph():
+    doc = ("Contents\n1. Introduction\n2. Background\n3. Findings\n4. Recommendations\n\n"
+           "The council will spend more on home care.\n\n- Recruit more carers")
+    assert _kinds(doc) == [("boilerplate", "Contents"), ("boilerplate", "Introduction"),
+                           ("boilerplate", "Background"), ("boilerplate", "Findings"),
+                           ("boilerplate", "Recommendations"), ("body", "The council will spend more on home care."),
+                           ("list_item", "Recruit more carers")]

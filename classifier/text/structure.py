@@ -64,6 +64,46 @@ def kind_of(text: str, segment_kind: str) -> str:
     return "body"
 
 
+# A pasted web page brings its menus: a run of short headings with nothing between them ("Adult social care",
+# "Health and wellbeing boards", "Workforce") is navigation, not section headings, and tagging it gave themes
+# to themeless text. A document's own headings are separated by paragraphs; three short ones in a row are not.
+NAV_RUN = 3
+NAV_WORDS = 5
+_CONTENTS = re.compile(r"^(?:table of )?contents:?$", re.IGNORECASE)
+CONTENTS_WORDS = 8
+
+
+def _short(block: Block, words: int) -> bool:
+    return len(block.text.split()) <= words
+
+
+def _furniture_runs(blocks: list[Block]) -> list[Block]:
+    """Blocks with navigation runs and tables of contents made boilerplate (see NAV_RUN)."""
+    kinds = [b.kind for b in blocks]
+    i = 0
+    while i < len(blocks):
+        if _CONTENTS.match(blocks[i].text) and kinds[i] != "body":
+            # "Contents" and the short entries after it, up to the first paragraph of prose.
+            kinds[i] = "boilerplate"
+            j = i + 1
+            while j < len(blocks) and kinds[j] in ("heading", "list_item", "boilerplate") \
+                    and _short(blocks[j], CONTENTS_WORDS):
+                kinds[j] = "boilerplate"
+                j += 1
+            i = j
+            continue
+        j, headings = i, []
+        while j < len(blocks) and (kinds[j] == "boilerplate" or (kinds[j] == "heading" and _short(blocks[j], NAV_WORDS))):
+            if kinds[j] == "heading":
+                headings.append(j)
+            j += 1
+        if len(headings) >= NAV_RUN:
+            for k in headings:
+                kinds[k] = "boilerplate"
+        i = max(j, i + 1)
+    return [b if b.kind == k else Block(b.index, k, b.text, b.start, b.end) for b, k in zip(blocks, kinds)]
+
+
 def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
     """The paragraphs of a document text in order, numbered from 0, with kinds and offsets.
 
@@ -80,4 +120,4 @@ def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
             raw = _MARKER.match(text[seg.start:seg.end])
             start = seg.start + (raw.end() if raw else 0)
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
-    return blocks
+    return _furniture_runs(blocks)
