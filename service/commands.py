@@ -105,6 +105,9 @@ def format_context(context: dict) -> list[str]:
         return []
     lines = ["", "context-aware stage " + ("kept" if context.get("kept") else
                                           "NOT kept (in cross-validation, not fewer themeless tags at the same F1)")]
+    if context.get("kept") and context.get("gate_threshold"):
+        lines.append(f"  gate: in documents, a paragraph whose 'raises any theme' probability is under "
+                     f"{context['gate_threshold']:.2f} gets no theme")
     if context.get("kept") and context.get("first_stage_kinds"):
         lines.append("  paragraphs of kind " + ", ".join(context["first_stage_kinds"])
                      + " keep their paragraph-alone themes (better in cross-validation)")

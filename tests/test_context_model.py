@@ -149,3 +149,57 @@ def test_training_keeps_a_kind_alone_only_when_cross_validation_scores_it_better
     ctx[2 * n:] = 1
     assert first_stage_kinds(labelled, ["t"], Y, ctx, alone) == ("list_item",)
     assert first_stage_kinds(labelled, ["t"], Y, Y, Y) == ()
+
+
+def _gated_model(rng):
+    """A first stage with a gate column ("raises any theme") and a context stage over its probabilities."""
+    from classifier.model.features import fit_model
+
+    X = rng.normal(size=(160, 6)).astype(np.float32)
+    Y = np.stack([(X[:, 0] > 0.5), (X[:, 1] > 0.5)], axis=1).astype(int)
+    Yg = np.hstack([Y, Y.max(axis=1, keepdims=True)])
+    model = fit_model({"kind": "embedding", "C": 1.0, "class_weight": None, "threshold_folds": 0},
+                      [""] * 160, X, Yg, 0)
+    model.n_themes = 2
+    model.tagger.tune_thresholds(Yg, model.tagger.predict_proba(X))
+    layouts = layouts_for([i // 4 for i in range(160)], ["body"] * 160)
+    model.context = ContextTagger().fit(context_features(model.tagger.predict_proba(X), layouts), Y)
+    model.context.thresholds_ = np.array([0.3, 0.3])
+    return model, X, layouts
+
+
+def test_the_gate_leaves_a_paragraph_that_raises_no_theme_untagged_and_the_rest_as_they_were():
+    model, X, layouts = _gated_model(np.random.default_rng(6))
+    texts = [""] * len(X)
+    before = model.document_proba(texts, X, layouts)
+    any_theme = model.tagger.predict_proba(X)[:, 2]
+    model.context.gate_threshold_ = 0.5
+    after = model.document_proba(texts, X, layouts)
+    shut = any_theme < 0.5
+    assert 0 < shut.sum() < len(X)
+    assert not (after[shut] >= model.document_thresholds).any()          # no theme where the gate is shut
+    assert ((before[shut] >= model.document_thresholds).any(axis=1)).any()  # ... some had one before
+    np.testing.assert_array_equal(after[~shut], before[~shut])          # open: untouched
+    assert np.all(after[shut] <= before[shut])                          # scores only ever capped
+    # a model saved before the gate existed has none
+    del model.context.gate_threshold_
+    np.testing.assert_array_equal(model.document_proba(texts, X, layouts), before)
+
+
+def test_document_rules_choose_the_gate_that_cross_validation_scores_best():
+    from types import SimpleNamespace
+
+    from classifier.model.training import document_rules
+
+    n = 200
+    labelled = SimpleNamespace(examples=[SimpleNamespace(kind="body") for _ in range(n)])
+    Y = np.zeros((n, 1), dtype=int)
+    Y[:100] = 1
+    pred = np.ones((n, 1), dtype=int)              # every paragraph tagged: the themeless half wrongly
+    gate = np.where(np.arange(n) < 100, 0.9, 0.2)  # ... but the gate tells them apart
+    g, kinds, out = document_rules(labelled, ["t"], Y, pred, pred, gate)
+    assert 0.2 < g <= 0.9 and kinds == ()
+    np.testing.assert_array_equal(out, Y)
+    # with nothing to gain the gate stays open at no cost: the highest gate that keeps every true theme
+    g_open, _, out_open = document_rules(labelled, ["t"], Y, Y, Y, np.full(n, 0.9))
+    np.testing.assert_array_equal(out_open, Y)

@@ -72,6 +72,15 @@ class ThemeModel:
             kinds = np.concatenate([np.asarray(lay.kinds, dtype=object) for lay in layouts])
             keep = rows[np.isin(kinds, list(alone_kinds))]
             out[keep] = rescale(self._themes(full)[keep], self.thresholds, self.context.thresholds_)
+        # The gate: a paragraph the first stage thinks raises no theme at all (its "any theme" probability under
+        # the threshold training chose) gets none, its scores capped under every threshold in proportion. It is
+        # what keeps procedure, biographies and "about us" text untagged in documents (issue 12).
+        gate = getattr(self.context, "gate_threshold_", 0.0)
+        if gate > 0 and self.n_themes is not None and full.shape[1] > self.n_themes:
+            any_theme = full[rows, self.n_themes]
+            shut = any_theme < gate
+            cap = self.context.thresholds_[None, :] * (any_theme[shut] / gate)[:, None]
+            out[rows[shut]] = np.minimum(out[rows[shut]], np.nextafter(cap, 0))
         return out
 
     def features(self, texts, vectors: np.ndarray):

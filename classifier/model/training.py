@@ -47,6 +47,9 @@ CONTEXT_TOLERANCE = 0.005
 # A paragraph kind keeps its paragraph-alone decisions when cross-validation scores them this much better on
 # at least this many rows of that kind (list items: a bullet is its own evidence, issue 12's "eight-point plan").
 KIND_MARGIN = 0.005
+SWITCHABLE_KINDS = ("heading", "list_item", "quote")
+# Gate thresholds tried for paragraphs read in documents (see document_rules).
+GATE_GRID = tuple(round(g, 2) for g in np.arange(0.0, 0.81, 0.05))
 KIND_MIN_ROWS = 50
 # Fit on the codebook's phrases (Codebook.evidence) beside the labelled paragraphs.
 CODEBOOK_EVIDENCE = True
@@ -193,7 +196,7 @@ def first_stage_kinds(labelled, themes: list[str], Y: np.ndarray, ctx_pred: np.n
     at least KIND_MIN_ROWS rows in cross-validation and micro-F1 higher by more than KIND_MARGIN."""
     kinds = np.asarray([e.kind for e in labelled.examples])
     out = []
-    for kind in TAGGED_KINDS:
+    for kind in SWITCHABLE_KINDS:
         rows = kinds == kind
         if rows.sum() < KIND_MIN_ROWS:
             continue
@@ -201,6 +204,26 @@ def first_stage_kinds(labelled, themes: list[str], Y: np.ndarray, ctx_pred: np.n
         if alone > evaluate(kind, themes, Y[rows], ctx_pred[rows]).micro_f1 + KIND_MARGIN:
             out.append(kind)
     return tuple(out)
+
+
+def document_rules(labelled, themes: list[str], Y: np.ndarray, ctx_pred: np.ndarray, alone_pred: np.ndarray,
+                   gate_proba: np.ndarray) -> tuple[float, tuple[str, ...], np.ndarray]:
+    """How paragraphs read in documents are decided, chosen on cross-validation: the gate threshold (a paragraph
+    whose first-stage "raises any theme" probability is under it gets no theme; 0 is no gate), the kinds that keep
+    their paragraph-alone themes (``first_stage_kinds``, chosen after gating), and the resulting out-of-fold
+    predictions. The best micro-F1 wins; among equals, the higher gate (fewer themeless paragraphs tagged)."""
+    best = None
+    for g in GATE_GRID:
+        keep = (gate_proba >= g)[:, None]
+        ctx_g, alone_g = ctx_pred * keep, alone_pred * keep
+        kinds = first_stage_kinds(labelled, themes, Y, ctx_g, alone_g)
+        pred = ctx_g.copy()
+        rows = np.isin([e.kind for e in labelled.examples], kinds)
+        pred[rows] = alone_g[rows]
+        f1 = evaluate("gate", themes, Y, pred).micro_f1
+        if best is None or f1 >= best[0] - 1e-9:
+            best = (f1, float(g), kinds, pred)
+    return best[1], best[2], best[3]
 
 
 _WORKER: dict = {}
@@ -422,11 +445,9 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     layouts = document_layouts(train_set)
     ctx_proba, ctx_model = cross_validated_context(run.probas[best_k], Y, layouts, folds, CONTEXT_C)
     ctx_pred = _cross_fitted_predictions(Y, ctx_proba, folds)
-    alone_kinds = first_stage_kinds(train_set, themes, Y, ctx_pred, best_pred)
-    if alone_kinds:
-        rows = np.isin([e.kind for e in train_set.examples], alone_kinds)
-        ctx_pred[rows] = best_pred[rows]
-        ctx_model.first_stage_kinds_ = alone_kinds
+    gate, alone_kinds, ctx_pred = document_rules(train_set, themes, Y, ctx_pred, best_pred, run.probas[best_k][:, n])
+    ctx_model.gate_threshold_ = gate
+    ctx_model.first_stage_kinds_ = alone_kinds
     ctx_cv = evaluate(f"context-aware, {CV_FOLDS}-fold cross-validation grouped by document", themes, Y, ctx_pred)
     # Kept when it tags fewer themeless paragraphs without costing micro-F1 (within CONTEXT_TOLERANCE): real
     # documents are judged on both (issue 12).
@@ -434,7 +455,7 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
                     and ctx_cv.themeless_kept_untagged > cv.themeless_kept_untagged)
     if keep_context:
         model.context = ctx_model
-    context = {"kept": keep_context, "first_stage_kinds": list(alone_kinds), "cv": {"context": ctx_cv.to_dict(), "context_free": cv.to_dict(),
+    context = {"kept": keep_context, "first_stage_kinds": list(alone_kinds), "gate_threshold": gate, "cv": {"context": ctx_cv.to_dict(), "context_free": cv.to_dict(),
                                              "breakdown": breakdown(train_set, themes, Y, ctx_pred, best_pred)}}
 
     test = baseline_test = None
