@@ -131,6 +131,10 @@ def test_the_codebook_gives_its_own_words_as_labelled_phrases(codebook):
     assert ("Job redesign", "workforce") in phrases
     assert ("Section 75 agreements and pooled funds", "pooled_budgets_commissioning") in phrases
     assert ("Partnership and parity", "partnership_parity") in phrases
+    # a term with an "and" of its own stays whole; only the list's last "and" splits
+    assert ("Health and wellbeing boards", "governance_accountability") in phrases
+    assert ("Intermediate and step-down care", "hospital_discharge") in phrases
+    assert not {("Health", "governance_accountability"), ("Intermediate", "hospital_discharge")} & set(phrases)
     assert {theme for _, theme in phrases} == set(codebook.ids)
     assert len(phrases) == len(set(phrases))
 

@@ -56,8 +56,10 @@ class Codebook:
         """
         out: list[tuple[str, str]] = []
         for t in self.themes:
-            terms = t.definition.split(":", 1)[-1]
-            phrases = [p.strip(" .;") for p in re.split(r",|\band\b", terms)]
+            # "a, b, c and d": split at the commas, and at the list's last "and" only, so that a term with an
+            # "and" of its own ("health and wellbeing boards", "intermediate and step-down care") stays whole.
+            phrases = [p.strip(" .;") for p in t.definition.split(":", 1)[-1].split(",")]
+            phrases[-1:] = [p.strip(" .;") for p in re.split(r"\band\b", phrases[-1], maxsplit=1)]
             for phrase in [*phrases, *t.include, t.label]:
                 phrase = " ".join(phrase.split())
                 if len(phrase) > 2:
