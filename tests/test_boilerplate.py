@@ -60,3 +60,14 @@ def test_a_table_of_contents_is_furniture_up_to_the_first_paragraph():
                            ("boilerplate", "Background"), ("boilerplate", "Findings"),
                            ("boilerplate", "Recommendations"), ("body", "The council will spend more on home care."),
                            ("list_item", "Recruit more carers")]
+
+
+def test_a_menu_pasted_without_blank_lines_is_split_into_its_items_and_is_furniture():
+    menu = "Home\nAbout us\nOur work\nAdult social care\nHealth and wellbeing\nNews\n\nCouncils and the NHS plan care together."
+    assert _kinds(menu) == [("boilerplate", t) for t in
+                            ("Home", "About us", "Our work", "Adult social care", "Health and wellbeing", "News")] + [
+        ("body", "Councils and the NHS plan care together.")]
+    # prose wrapped in a narrow column still joins up
+    narrow = "Councils and the NHS have\nagreed to pool budgets for\nNHS continuing care, said\nthe leader."
+    assert _kinds(narrow) == [("body", "Councils and the NHS have agreed to pool budgets for NHS continuing care, "
+                                       "said the leader.")]

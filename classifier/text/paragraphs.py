@@ -38,6 +38,7 @@ _TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
 _WRAP_LIMIT = 130
 _HEADING_MAX_WORDS = 12
+_MENU_WIDTH = 30
 # Lines decided together; a chunk is extended to the end of the block it stops in.
 _CHUNK_LINES = 4096
 
@@ -128,7 +129,10 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     this, nxt = slice(None, -1), slice(1, None)
     forced = item[nxt] | page[nxt] | page[this] | new_block[nxt]
     sentence_ends_short_line = length[this] < 0.8 * width[this]
-    heading_then_capital = (capital[this] & (length[this] < np.maximum(0.7 * width[this], 20)) & ~item[this]
+    # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
+    # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
+    heading_then_capital = (capital[this] & ((length[this] < np.maximum(0.7 * width[this], 20))
+                                             | (width[this] <= _MENU_WIDTH)) & ~item[this]
                             & few_words[this] & upper[nxt])
     # A block with a line too long to be hard-wrapped holds unwrapped paragraphs, one per line, except that a
     # long line whose sentence does not end there is continued by the short lines after it (a last line
