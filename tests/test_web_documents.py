@@ -9,8 +9,8 @@ from tests.test_web import ARTIFACTS, browser  # noqa: F401  (browser is a fixtu
 TOKEN = {"Authorization": "Bearer tok"}
 DOC = ("Brackenfold joins up reablement\n\nThe district council and the community trust will run one reablement "
        "service, so that people leaving hospital are helped to regain their independence at home.\n\n"
-       "The partners will:\n\n- share one assessment for home care\n- fund twenty step-down beds from the pooled "
-       "budget\n\nMedia enquiries: press@brackenfold.example\n")
+       "The partners will:\n\n- share one assessment for home care\n- fund discharge beds on delayed wards from "
+       "the pooled budget and a grant\n\nMedia enquiries: press@brackenfold.example\n")
 
 
 def _wait(browser):
