@@ -22,7 +22,7 @@ from classifier.model.dataset import load_labelled
 from classifier.model.embeddings import Embedder
 from classifier.errors import DataError, JoinedupError
 from classifier.model.evaluation import EvaluationReport, evaluate
-from classifier.model.context import TAGGED_KINDS, DocumentLayout, cross_validated_context, layouts_for
+from classifier.model.context import DocumentLayout, cross_validated_context, layouts_for
 from classifier.model.features import fit_model
 from classifier.model.tagger import best_thresholds
 from classifier.model.registry import Registry, new_version, utc_now
@@ -47,10 +47,10 @@ CONTEXT_TOLERANCE = 0.005
 # A paragraph kind keeps its paragraph-alone decisions when cross-validation scores them this much better on
 # at least this many rows of that kind (list items: a bullet is its own evidence, issue 12's "eight-point plan").
 KIND_MARGIN = 0.005
-SWITCHABLE_KINDS = ("heading", "list_item", "quote")
+KIND_MIN_ROWS = 50
+SWITCHABLE_KINDS = ("heading", "list_item", "quote")   # body paragraphs always read in context
 # Gate thresholds tried for paragraphs read in documents (see document_rules).
 GATE_GRID = tuple(round(g, 2) for g in np.arange(0.0, 0.81, 0.05))
-KIND_MIN_ROWS = 50
 # Fit on the codebook's phrases (Codebook.evidence) beside the labelled paragraphs.
 CODEBOOK_EVIDENCE = True
 N_JOBS = None  # per-theme parallelism inside one fit: measured to cost more than it saves at this size
@@ -213,12 +213,13 @@ def document_rules(labelled, themes: list[str], Y: np.ndarray, ctx_pred: np.ndar
     their paragraph-alone themes (``first_stage_kinds``, chosen after gating), and the resulting out-of-fold
     predictions. The best micro-F1 wins; among equals, the higher gate (fewer themeless paragraphs tagged)."""
     best = None
+    row_kinds = np.asarray([e.kind for e in labelled.examples])
     for g in GATE_GRID:
         keep = (gate_proba >= g)[:, None]
         ctx_g, alone_g = ctx_pred * keep, alone_pred * keep
         kinds = first_stage_kinds(labelled, themes, Y, ctx_g, alone_g)
         pred = ctx_g.copy()
-        rows = np.isin([e.kind for e in labelled.examples], kinds)
+        rows = np.isin(row_kinds, kinds)
         pred[rows] = alone_g[rows]
         f1 = evaluate("gate", themes, Y, pred).micro_f1
         if best is None or f1 >= best[0] - 1e-9:
