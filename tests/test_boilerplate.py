@@ -71,3 +71,46 @@ def test_a_menu_pasted_without_blank_lines_is_split_into_its_items_and_is_furnit
     narrow = "Councils and the NHS have\nagreed to pool budgets for\nNHS continuing care, said\nthe leader."
     assert _kinds(narrow) == [("body", "Councils and the NHS have agreed to pool budgets for NHS continuing care, "
                                        "said the leader.")]
+
+
+# Furniture of pasted pages that a probe of twenty invented pages found stored or tagged as content.
+@pytest.mark.parametrize("line", [
+    "Home > News > Health and care news", "Home \u203a Get involved \u203a Consultations", "Home / Newsroom / Press releases",
+    "Home | About | Our work | Events | Contact", "Privacy policy \u00b7 Cookie policy \u00b7 Safeguarding policy",
+    "By Ann Example, policy officer, 21 May 2027 6 min read", "Reading time: 8 minutes",
+    "Posted on 7 February 2027 by Communications Team", "Written by Dr Sam Example",
+    "A care worker helps a client at home. Photo: Example Weekly/Jo Example", "Related posts", "Comments (4)",
+    "Yes, I'm happy with analytics cookies", "Essential cookies only", "Necessary only", "Was this page useful? Yes",
+    "No, this page was not helpful", "Page last reviewed: 28 September 2027 Next review due: 28 September 2028",
+    "Download the register of interests (PDF, 240KB)", "Download this evidence (PDF)",
+    "Example Forum Ltd. Company registered in England no. 02998877. Registered office: Unit 3, Example Park",
+    "Example Action is a registered charity (no. 1034567) and a company limited by guarantee.",
+    "Winter appeal: \u00a325 could pay for a befriending call every week. Donate now",
+    "We will never share your details. You can unsubscribe at any time.", "You must be logged in to comment.",
+    "Subscribe from \u00a31 a week", "Sign up for our monthly e-news for stories and events.",
+    "EMBARGOED: 00.01 TUESDAY 6 APRIL 2027", "A first look at the health devolution deals (opens in a new tab)",
+    "Example ICB, Riverside House, Quay Street \u00a9 Example ICB 2028 Accessibility statement | Complaints | Privacy",
+    "Freedom of information", "Accessibility statement", "Translate this page: Select language",
+])
+def test_pasted_page_furniture_is_boilerplate(line):
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize("text", [
+    # item (c) of a list is not a copyright line; a post quoted from a group is not a "Posted in" category line
+    "(c) the ICB should publish, each quarter, the number of people delayed in hospital because of housing.",
+    "Posted in the parents' group with the author's permission: We finally got the EHC plan after 61 weeks.",
+    "Councils use analytics to plan care, and the ICB wants a shared record in use by 2026.",
+    "We will publish the evaluation in 2027. It will show whether the pooled budget has reduced delays.",
+])
+def test_content_with_furniture_words_is_kept(text):
+    assert not is_boilerplate(text)
+
+
+def test_a_running_header_repeated_on_every_page_is_furniture():
+    header = "Fenmarch Health and Wellbeing Board"
+    doc = "\n\n".join([header, "The board agreed the pooled budget.", header, "Members asked about housing.",
+                       header, "The plan was approved."])
+    assert [k for k, _ in _kinds(doc)] == ["boilerplate", "body"] * 3
+    # twice is a title and a section heading that happen to match, not a running header
+    assert [k for k, _ in _kinds("\n\n".join([header, "We met.", header, "We met again."]))][0] == "heading"

@@ -34,10 +34,14 @@ _EXACT = re.compile(
     r"|download(?: the)? (?:pdf|document|report|file)|(?:pdf|docx?|xlsx?),? \d+(?:\.\d+)?\s?[km]b"
     r"|ends|- ?ends ?-|\*+ ?ends ?\*+|# # #|###|notes? (?:to|for) (?:editors?|news ?desks?):?|editors'? notes?:?"
     r"|for (?:editors|journalists):?|media (?:contact|enquiries):?|press (?:contact|office|enquiries):?"
-    r"|contact(?: us| details)?:?|tags?:.*|categor(?:y|ies):.*|filed under:?.*|topics?:.*|posted in:?.*"
+    r"|contact(?: us| details)?:?|(?:tags?:|categor(?:y|ies):|filed under:?|topics?:|posted in:?)[^.!?]{0,80}"
     r"|cookies?(?: settings| policy| preferences)?|accept(?: all)?(?: cookies)?|reject(?: all)?(?: cookies)?"
     r"|manage cookies|cookie settings|privacy(?: policy| notice)?|terms(?: and conditions| of use)?|accessibility"
     r"|sitemap|site map|sign up|subscribe|newsletter|sign up to our newsletter|close|open|loading\.*"
+    r"|related (?:posts|reading|jobs)|accessibility statement|freedom of information|report a problem with this page"
+    r"|copy link|comments(?: \(\d+\))?|follow|listen|stay in touch|support our work|email|items|supporting documents:?"
+    r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
+    r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)|was this (?:page |article )?(?:useful|helpful)\??(?: yes)?(?: no)?"
     r")$", re.IGNORECASE)
 
 _RULES = (
@@ -45,12 +49,14 @@ _RULES = (
     re.compile(r"^[\u2022\u00b7*\-\s]*[Bb]y\s+[A-Z][\w.'\u2019-]+(?:\s+[A-Z][\w.'\u2019-]+){0,3}(?:\s*[,|\u2013-].{0,60})?$"),
     # Datelines and publication stamps: "22 Aug 16", "Published: 3 March 2014", "Last updated 4 May 2021".
     re.compile(rf"^(?:(?:first\s+)?published(?:\s+on)?:?|posted(?:\s+on)?:?|updated:?|last\s+(?:updated|modified|reviewed)"
-               rf"(?:\s+on)?:?|date:?)?\s*{_DATE}(?:\s*[|,\u2013-]\s*.{{0,40}})?$", re.IGNORECASE),
-    # Copyright lines.
-    re.compile(r"(?:^|\s)(?:\u00a9|\(c\)|copyright\b).{0,120}$|all rights reserved", re.IGNORECASE),
+               rf"(?:\s+on)?:?|date:?)?\s*{_DATE}(?:\s*(?:[|,\u2013-]|by\b)\s*.{{0,40}})?$", re.IGNORECASE),
+    # Copyright lines ("(c)" only before a name and a year: "(c) the ICB should publish..." is item (c) of a list).
+    re.compile(r"\u00a9.{0,240}$|(?:^|\s)copyright\b.{0,120}$|\(c\)\s+(?:[A-Z][\w&.'-]*\s+){0,6}(?:19|20)\d\d\b"
+               r"|all rights reserved", re.IGNORECASE),
     # Cookie and browser notices.
     re.compile(r"\bcookies?\b.{0,200}\b(?:accept|consent|settings|preferences|browser|improve|analytics|use of)\b"
-               r"|\b(?:accept|consent|settings|preferences|use)\b.{0,200}\bcookies?\b", re.IGNORECASE),
+               r"|\b(?:accept|consent|settings|preferences|use|analytics|necessary|essential|functional|marketing"
+               r"|advertising|optional)\b.{0,200}\bcookies?\b", re.IGNORECASE),
     re.compile(r"\b(?:your|this) browser\b.{0,120}\b(?:out of date|not supported|upgrade|update|javascript)\b"
                r"|\benable javascript\b|\bjavascript (?:is )?(?:disabled|required)\b", re.IGNORECASE),
     # Captions and credits.
@@ -60,8 +66,31 @@ _RULES = (
                re.IGNORECASE),
     re.compile(r"^(?:share|follow us|find us|connect with us)\b.{0,60}\b(?:facebook|twitter|x|linkedin|instagram"
                r"|whatsapp|email|youtube|bluesky)\b", re.IGNORECASE),
-    re.compile(r"^(?:sign up|subscribe)\b.{0,80}\b(?:newsletter|bulletin|updates|e-?mail)", re.IGNORECASE),
+    re.compile(r"^(?:sign up|subscribe)\b.{0,80}(?:\b(?:newsletter|bulletin|updates|e-?mail|e-?news)|\u00a3)",
+               re.IGNORECASE),
 )
+
+# Shapes that are furniture only in a short line (a sentence or two): breadcrumbs, menus of separated items,
+# reading times, "Photo: ..." credits, link and download labels, registration lines, donate and log-in prompts,
+# unsubscribe promises, review stamps. Each showed up tagged or stored as content in pasted pages.
+_SHORT_RULES = (
+    re.compile(r"(?:^|\s)home\s*[>\u203a\u00bb/]\s*\S", re.IGNORECASE),
+    re.compile(r"\b\d{1,3}\s*min(?:ute)?s?\s+read\b|^reading time:", re.IGNORECASE),
+    re.compile(r"^(?:written|posted|published)\s+by\s+[A-Z]", re.IGNORECASE),
+    re.compile(r"\b(?:photo|photograph|picture|image)(?:\s+credit)?:\s*\S.{0,60}$", re.IGNORECASE),
+    re.compile(r"\(opens in (?:a )?new (?:tab|window)\)|^translate this page", re.IGNORECASE),
+    re.compile(r"\((?:pdf|docx?|xlsx?|odt|csv),?\s*[\d.]+\s?[km]b\)|\bpdf,?\s*[\d.]+\s?[km]b\b|^download (?:this|the|our)\b",
+               re.IGNORECASE),
+    re.compile(r"\bregistered charity\b|\bcharity (?:no|number)\b|\bcompany (?:limited by guarantee|registered in"
+               r"|no\.|number)\b|\bregistered (?:office|in england)\b", re.IGNORECASE),
+    re.compile(r"\bdonate (?:now|today)\b|\bunsubscribe\b|\blog(?:ged)? in\b.{0,40}\b(?:comment|keep reading|continue)"
+               r"|^embargoed\b|^(?:website|site) (?:designed|built|by)\b", re.IGNORECASE),
+    re.compile(r"\b(?:page )?(?:last (?:reviewed|updated|modified)|next review due)\b.{0,20}" + _DATE, re.IGNORECASE),
+)
+_SHORT_RULE_WORDS = 40
+# A line of three or more short items between separators ("Home | About | News", "Privacy · Cookies · Terms").
+_SEPARATORS = re.compile(r"\s[|\u00b7\u2022]\s")
+_MENU_ITEM_WORDS = 6
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?:\+44\s?|\b0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b")
@@ -90,6 +119,12 @@ def is_boilerplate(text: str) -> bool:
         return False
     if any(rule.search(line) for rule in _RULES):
         return True
+    if words <= _SHORT_RULE_WORDS:
+        if any(rule.search(line) for rule in _SHORT_RULES):
+            return True
+        items = _SEPARATORS.split(line)
+        if len(items) >= 3 and all(len(item.split()) <= _MENU_ITEM_WORDS for item in items):
+            return True
     if words <= _FURNITURE_WORDS and (_EMAIL.search(line) or _PHONE.search(line)) and _CONTACT_WORDS.search(line):
         # A contact sentence at the end of a real paragraph does not make the paragraph furniture: only the
         # words outside the sentences holding an address or number count as content.

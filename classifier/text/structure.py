@@ -104,6 +104,24 @@ def _furniture_runs(blocks: list[Block]) -> list[Block]:
     return [b if b.kind == k else Block(b.index, k, b.text, b.start, b.end) for b, k in zip(blocks, kinds)]
 
 
+# A PDF's running header or footer ("Fenmarch Health and Wellbeing Board \u2013 9 September 2027") comes back on
+# every page; the same short line three times in one document is furniture, not three headings.
+RUNNING_REPEATS = 3
+RUNNING_WORDS = 12
+
+
+def _running_lines(blocks: list[Block]) -> list[Block]:
+    counts: dict[str, int] = {}
+    for b in blocks:
+        if b.kind != "boilerplate" and _short(b, RUNNING_WORDS):
+            counts[b.text] = counts.get(b.text, 0) + 1
+    repeated = {t for t, n in counts.items() if n >= RUNNING_REPEATS}
+    if not repeated:
+        return blocks
+    return [Block(b.index, "boilerplate", b.text, b.start, b.end) if b.text in repeated and b.kind != "boilerplate"
+            else b for b in blocks]
+
+
 def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
     """The paragraphs of a document text in order, numbered from 0, with kinds and offsets.
 
@@ -120,4 +138,4 @@ def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
             raw = _MARKER.match(text[seg.start:seg.end])
             start = seg.start + (raw.end() if raw else 0)
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
-    return _furniture_runs(blocks)
+    return _furniture_runs(_running_lines(blocks))
