@@ -188,3 +188,31 @@ def test_finished_sentences_on_long_lines_stay_separate_paragraphs():
     assert [(s.kind, s.text) for s in segment(text)] == [
         (PARAGRAPH, a), (PARAGRAPH, "Short closing paragraph one."),
         (PARAGRAPH, "Short closing paragraph two, a little longer than that."), (HEADING, "Our plan"), (PARAGRAPH, a)]
+
+
+def _structure(text):
+    from classifier.text.structure import structure
+
+    return [(b.kind, b.text) for b in structure(text)]
+
+
+def test_a_numbered_section_heading_in_a_pdf_without_blank_lines_is_not_glued_to_its_first_paragraph():
+    pdf = ("3. Housing as a health service\n"
+           "Most of what decides how long people live lies outside the reach of the NHS, and the\n"
+           "councils hold most of the levers that matter for housing.\n")
+    assert _structure(pdf) == [("heading", "3. Housing as a health service"),
+                               ("body", "Most of what decides how long people live lies outside the reach of the NHS,"
+                                        " and the councils hold most of the levers that matter for housing.")]
+    # minutes with blank lines: numbered agenda headings, not list items
+    minutes = "1. APOLOGIES FOR ABSENCE\n\nApologies were received from Cllr Example.\n\n2. MINUTES\n\nApproved."
+    assert [k for k, _ in _structure(minutes)] == ["heading", "body", "heading", "body"]
+
+
+def test_numbered_list_items_stay_items_whatever_follows_them():
+    # after another item, before another item, or before a short line: items of a list
+    assert [k for k, _ in _structure("We ask for:\n\n1. Recruit more carers\n\n2. Pay them more\n\n"
+                                     "Councils should act now on both of these points.")] == [
+        "body", "list_item", "list_item", "body"]
+    wrapped = ("We recommend:\n1. Cut the number of national targets for integrated care boards to no more than\n"
+               "ten, agreed with councils.\n2. Publish progress each year\n")
+    assert [k for k, _ in _structure(wrapped)] == ["body", "list_item", "list_item"]

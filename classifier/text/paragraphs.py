@@ -119,7 +119,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     capital = upper | _where(str.isdigit, first_chars)
     # Thirteen words need at least 25 characters, so only longer lines are counted.
     few_words = np.ones(m, dtype=bool)
-    count_them = np.flatnonzero((length >= 2 * _HEADING_MAX_WORDS + 1) & ~terminal & ~item)
+    count_them = np.flatnonzero((length >= 2 * _HEADING_MAX_WORDS + 1) & ~terminal)
     few_words[count_them] = [len(lines[i].split(None, _HEADING_MAX_WORDS)) <= _HEADING_MAX_WORDS
                              for i in count_them.tolist()]
 
@@ -131,9 +131,18 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
     # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
-    heading_then_capital = (capital[this] & ((length[this] < np.maximum(0.7 * width[this], 20))
-                                             | (width[this] <= _MENU_WIDTH)) & ~item[this]
+    short = length[this] < np.maximum(0.7 * width[this], 20)
+    heading_then_capital = (capital[this] & (short | (width[this] <= _MENU_WIDTH)) & ~item[this]
                             & few_words[this] & upper[nxt])
+    # A numbered section heading in a PDF pasted without blank lines ("3. Housing as a health service" then
+    # "Most of what determines ...") is not the first line of a list item: a short numbered line without a
+    # full stop, followed by a capitalised line that is not another item, ends there.
+    # A list's items follow one another, so a numbered line after another item, or before one, or before a
+    # short line, is an item.
+    numbered_heading = item & few_words & ~terminal
+    numbered_heading[1:] &= ~item[:-1]
+    numbered_heading[:-1] &= ~item[1:] & (length[1:] >= 0.7 * width[1:])
+    heading_then_capital |= numbered_heading[this] & short & upper[nxt]
     # A block with a line too long to be hard-wrapped holds unwrapped paragraphs, one per line, except that a
     # long line whose sentence does not end there is continued by the short lines after it (a last line
     # wrapped by hand or by a PDF: "... which made it" / "very easy."). A short line before a long one, a
@@ -149,7 +158,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     one_line = first == last
     single = first[one_line]
     kind = np.zeros(len(first), dtype=np.int8)  # 0 paragraph, 1 heading, 2 page number
-    heading = ~terminal[single] & ~item[single] & few_words[single]
+    # A numbered line is a heading when its number heads a section (followed by prose, not by the next item).
+    heading = ~terminal[single] & (~item[single] | numbered_heading[single]) & few_words[single]
     if last_chunk and one_line[-1]:
         heading[-1] = False  # the text's last segment is never a heading
     kind[one_line] = np.where(page[single], 2, np.where(heading, 1, 0))
