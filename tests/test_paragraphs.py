@@ -216,3 +216,15 @@ def test_numbered_list_items_stay_items_whatever_follows_them():
     wrapped = ("We recommend:\n1. Cut the number of national targets for integrated care boards to no more than\n"
                "ten, agreed with councils.\n2. Publish progress each year\n")
     assert [k for k, _ in _structure(wrapped)] == ["body", "list_item", "list_item"]
+
+
+def test_a_minutes_label_on_its_own_line_separates_an_agenda_title_from_its_text():
+    page = ("51. Apologies for absence\nMinutes:\nApologies were received from Councillor Example.\n\n"
+            "52. Home to school transport for children with SEND\nMinutes:\nCabinet considered proposals to change "
+            "the eligibility policy for home to school transport.\n\nRESOLVED: That the proposals be approved.")
+    assert _structure(page) == [
+        ("heading", "51. Apologies for absence"), ("boilerplate", "Minutes:"),
+        ("body", "Apologies were received from Councillor Example."),
+        ("heading", "52. Home to school transport for children with SEND"), ("boilerplate", "Minutes:"),
+        ("body", "Cabinet considered proposals to change the eligibility policy for home to school transport."),
+        ("body", "RESOLVED: That the proposals be approved.")]

@@ -38,8 +38,8 @@ _EXACT = re.compile(
     r"|cookies?(?: settings| policy| preferences)?|accept(?: all)?(?: cookies)?|reject(?: all)?(?: cookies)?"
     r"|manage cookies|cookie settings|privacy(?: policy| notice)?|terms(?: and conditions| of use)?|accessibility"
     r"|sitemap|site map|sign up|subscribe|newsletter|sign up to our newsletter|close|open|loading\.*"
-    r"|related (?:posts|reading|jobs)|accessibility statement|freedom of information|report a problem with this page"
-    r"|copy link|comments(?: \(\d+\))?|follow|listen|stay in touch|support our work|email|items|supporting documents:?"
+    r"|minutes:|decision:|supporting documents:?|related (?:posts|reading|jobs)|accessibility statement|freedom of information|report a problem with this page"
+    r"|copy link|comments(?: \(\d+\))?|follow|listen|stay in touch|support our work|email|items"
     r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
     r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)|was this (?:page |article )?(?:useful|helpful)\??(?: yes)?(?: no)?"
     r")$", re.IGNORECASE)

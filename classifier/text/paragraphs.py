@@ -34,6 +34,11 @@ _PAGE_NUMBER = re.compile(r"^(?:page[^\S\n]+)?\d{1,4}(?:[^\S\n]*(?:of|/)[^\S\n]*
                           r"|^[-\u2013\u2014][^\S\n]*\d{1,4}[^\S\n]*[-\u2013\u2014]$", re.IGNORECASE | re.MULTILINE)
 _ITEM = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\u27a2\u25ba\u2713*+\-\u2013\u2014]"
                    r"|\(?\d{1,3}[.)]|\(?[a-z][.)]|\((?:[ivx]{1,4}|[a-z])\))[^\S\n]+", re.MULTILINE)
+# A minutes page (modern.gov and its kind) puts a label on a line of its own between an agenda item's title and
+# its text: "51. Apologies for absence" / "Minutes:" / "Apologies were received ...". The label is a segment
+# of its own, so the title is not read as "Apologies for absence Minutes:".
+_LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents|attachments|reasons? for (?:the )?"
+                    r"decision|alternative options considered)[^\S\n]*:$", re.IGNORECASE | re.MULTILINE)
 _TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
 _WRAP_LIMIT = 130
@@ -114,6 +119,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     item = _flags(_ITEM, joined, line_start)
     page = _flags(_PAGE_NUMBER, joined, line_start)
     terminal = _flags(_TERMINAL, joined, line_start + length, at_end=True)
+    label = _flags(_LABEL, joined, line_start)
     first_chars = _codes(map(itemgetter(0), lines))
     upper = _where(str.isupper, first_chars)
     capital = upper | _where(str.isdigit, first_chars)
@@ -127,7 +133,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     width = np.maximum.reduceat(length, block_first)[np.cumsum(new_block) - 1]
     # Whether the text breaks between line i and line i + 1.
     this, nxt = slice(None, -1), slice(1, None)
-    forced = item[nxt] | page[nxt] | page[this] | new_block[nxt]
+    forced = item[nxt] | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
     # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
@@ -141,7 +147,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     # short line, is an item.
     numbered_heading = item & few_words & ~terminal
     numbered_heading[1:] &= ~item[:-1]
-    numbered_heading[:-1] &= ~item[1:] & (length[1:] >= 0.7 * width[1:])
+    numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * width[1:]) | label[1:])
     heading_then_capital |= numbered_heading[this] & short & upper[nxt]
     # A block with a line too long to be hard-wrapped holds unwrapped paragraphs, one per line, except that a
     # long line whose sentence does not end there is continued by the short lines after it (a last line
