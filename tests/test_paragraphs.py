@@ -228,3 +228,16 @@ def test_a_minutes_label_on_its_own_line_separates_an_agenda_title_from_its_text
         ("heading", "52. Home to school transport for children with SEND"), ("boilerplate", "Minutes:"),
         ("body", "Cabinet considered proposals to change the eligibility policy for home to school transport."),
         ("body", "RESOLVED: That the proposals be approved.")]
+
+
+def test_an_inline_clause_b_wrapped_to_the_start_of_a_line_continues_its_paragraph():
+    resolution = ("RESOLVED: That the Board (a) approve the Better Care Fund plan for 2027 to 2029 for submission,\n"
+                  "subject to any final changes being agreed by the Chair and the ICB Place Director; and\n"
+                  "(b) receive a report at its next meeting on options for reducing delayed discharges.\n")
+    assert [k for k, _ in _structure(resolution)] == ["body"]
+    # short items, and an item whose own first line fills the width, are still a list
+    assert [k for k, _ in _structure("We ask the ICB to:\n(a) recruit more carers\n(b) pay them more")] == [
+        "body", "list_item", "list_item"]
+    wide = ("We ask the ICB to:\n(a) publish the number of people delayed in hospital each week, by place, online\n"
+            "(b) report to the board.")
+    assert [k for k, _ in _structure(wide)] == ["body", "list_item", "list_item"]

@@ -39,10 +39,12 @@ _ITEM = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1
 # of its own, so the title is not read as "Apologies for absence Minutes:".
 _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents|attachments|reasons? for (?:the )?"
                     r"decision|alternative options considered)[^\S\n]*:$", re.IGNORECASE | re.MULTILINE)
+_PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
 _TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
 _WRAP_LIMIT = 130
 _HEADING_MAX_WORDS = 12
+_FULL_LINE = 60  # a line this long, near its block's widest, was wrapped by a PDF or an editor
 _MENU_WIDTH = 30
 # Lines decided together; a chunk is extended to the end of the block it stops in.
 _CHUNK_LINES = 4096
@@ -120,6 +122,10 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     page = _flags(_PAGE_NUMBER, joined, line_start)
     terminal = _flags(_TERMINAL, joined, line_start + length, at_end=True)
     label = _flags(_LABEL, joined, line_start)
+    # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
+    # sentence goes on (and which is not itself an item's first line), a parenthesised letter or number continues
+    # the paragraph rather than starting an item.
+    inline = _flags(_PAREN_ITEM, joined, line_start)
     first_chars = _codes(map(itemgetter(0), lines))
     upper = _where(str.isupper, first_chars)
     capital = upper | _where(str.isdigit, first_chars)
@@ -133,7 +139,10 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     width = np.maximum.reduceat(length, block_first)[np.cumsum(new_block) - 1]
     # Whether the text breaks between line i and line i + 1.
     this, nxt = slice(None, -1), slice(1, None)
-    forced = item[nxt] | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
+    inline[1:] &= (~new_block[1:] & ~terminal[:-1] & ~item[:-1] & (length[:-1] >= _FULL_LINE)
+                   & (length[:-1] >= 0.8 * width[:-1]) & (length[:-1] <= _WRAP_LIMIT))
+    inline[0] = False
+    forced = (item[nxt] & ~inline[nxt]) | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
     # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
