@@ -102,6 +102,11 @@ def test_pasted_page_furniture_is_boilerplate(line):
     "Posted in the parents' group with the author's permission: We finally got the EHC plan after 61 weeks.",
     "Councils use analytics to plan care, and the ICB wants a shared record in use by 2026.",
     "We will publish the evaluation in 2027. It will show whether the pooled budget has reduced delays.",
+    # the furniture shapes' words in prose
+    "We want more people supported at home / in their own community, not in hospital.",
+    "The number of care homes registered in England fell by 200 last year.",
+    "The strategy was last reviewed in March 2023 and no longer reflects the new duties.",
+    "The bigger picture: councils are overspending by a billion pounds on care.",
 ])
 def test_content_with_furniture_words_is_kept(text):
     assert not is_boilerplate(text)

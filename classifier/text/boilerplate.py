@@ -74,18 +74,22 @@ _RULES = (
 # reading times, "Photo: ..." credits, link and download labels, registration lines, donate and log-in prompts,
 # unsubscribe promises, review stamps. Each showed up tagged or stored as content in pasted pages.
 _SHORT_RULES = (
-    re.compile(r"(?:^|\s)home\s*[>\u203a\u00bb/]\s*\S", re.IGNORECASE),
+    # "Home" capitalised before a crumb separator ("care at home / in the community" is prose)
+    re.compile(r"(?:^|\s)Home\s*[>\u203a\u00bb]\s*\S|^[Hh]ome\s*/\s*\S"),
     re.compile(r"\b\d{1,3}\s*min(?:ute)?s?\s+read\b|^reading time:", re.IGNORECASE),
     re.compile(r"^(?:written|posted|published)\s+by\s+[A-Z]", re.IGNORECASE),
-    re.compile(r"\b(?:photo|photograph|picture|image)(?:\s+credit)?:\s*\S.{0,60}$", re.IGNORECASE),
+    re.compile(r"\b(?:[Pp]hoto(?:graph)?|[Ii]mage)(?:\s+credit)?:\s*[A-Z][^.!?]{0,60}$"),
     re.compile(r"\(opens in (?:a )?new (?:tab|window)\)|^translate this page", re.IGNORECASE),
     re.compile(r"\((?:pdf|docx?|xlsx?|odt|csv),?\s*[\d.]+\s?[km]b\)|\bpdf,?\s*[\d.]+\s?[km]b\b|^download (?:this|the|our)\b",
                re.IGNORECASE),
+    # ("care homes registered in England fell" is prose: only a registration's own wording counts)
     re.compile(r"\bregistered charity\b|\bcharity (?:no|number)\b|\bcompany (?:limited by guarantee|registered in"
-               r"|no\.|number)\b|\bregistered (?:office|in england)\b", re.IGNORECASE),
+               r"|no\.|number)\b|\bregistered office\b", re.IGNORECASE),
     re.compile(r"\bdonate (?:now|today)\b|\bunsubscribe\b|\blog(?:ged)? in\b.{0,40}\b(?:comment|keep reading|continue)"
                r"|^embargoed\b|^(?:website|site) (?:designed|built|by)\b", re.IGNORECASE),
-    re.compile(r"\b(?:page )?(?:last (?:reviewed|updated|modified)|next review due)\b.{0,20}" + _DATE, re.IGNORECASE),
+    # a stamp opens the line ("the strategy was last reviewed in March 2023" is prose)
+    re.compile(r"^(?:this )?(?:page )?(?:was )?(?:last (?:reviewed|updated|modified)|next review due)(?: on)?:?\s*"
+               + _DATE, re.IGNORECASE),
 )
 _SHORT_RULE_WORDS = 40
 # A line of three or more short items between separators ("Home | About | News", "Privacy · Cookies · Terms").
