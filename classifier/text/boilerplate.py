@@ -27,7 +27,7 @@ _EXACT = re.compile(
     r"|search|home|breadcrumb|you are here:?.*|print(?: this page)?|share(?: this(?: page| article| story| post)?)?"
     r"(?: on \w+)?|share:|addtoany|tweet|email this(?: page)?|follow us(?: on .*)?|like us on facebook"
     r"|did you (?:enjoy|find) (?:this|the) (?:article|page|story|post)(?: useful| helpful)?\??"
-    r"|was this (?:page|article|information) (?:useful|helpful)\??|yes|no|yes no|rate this page"
+    r"|was this (?:(?:page|article|information) )?(?:useful|helpful)\??(?: yes)?(?: no)?|yes|no|yes no|rate this page"
     r"|related (?:articles?|content|news|stories|links|pages|documents|topics)|more (?:news|stories|like this)"
     r"|latest news|news|press releases?|previous(?: article| post)?|next(?: article| post)?"
     r"|back to (?:news|press releases|all news|the top|blog)|read more|find out more|learn more|see more|view all"
@@ -41,7 +41,7 @@ _EXACT = re.compile(
     r"|minutes:|decision:|supporting documents:?|related (?:posts|reading|jobs)|accessibility statement|freedom of information|report a problem with this page"
     r"|copy link|comments(?: \(\d+\))?|follow|listen|stay in touch|support our work|email|items"
     r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
-    r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)|was this (?:page |article )?(?:useful|helpful)\??(?: yes)?(?: no)?"
+    r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)"
     r")$", re.IGNORECASE)
 
 _RULES = (

@@ -151,9 +151,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
                             & few_words[this] & upper[nxt])
     # A numbered section heading in a PDF pasted without blank lines ("3. Housing as a health service" then
     # "Most of what determines ...") is not the first line of a list item: a short numbered line without a
-    # full stop, followed by a capitalised line that is not another item, ends there.
-    # A list's items follow one another, so a numbered line after another item, or before one, or before a
-    # short line, is an item.
+    # full stop ends there when the next line is prose (or a minutes label). A list's items follow one another,
+    # so a numbered line after another item, or before one, or before a short line, stays an item.
     numbered_heading = item & few_words & ~terminal
     numbered_heading[1:] &= ~item[:-1]
     numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * width[1:]) | label[1:])

@@ -10,7 +10,8 @@ after them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from classifier.text.boilerplate import is_boilerplate
 from classifier.text.paragraphs import HEADING, PAGE_NUMBER, segment
@@ -101,7 +102,7 @@ def _furniture_runs(blocks: list[Block]) -> list[Block]:
             for k in headings:
                 kinds[k] = "boilerplate"
         i = max(j, i + 1)
-    return [b if b.kind == k else Block(b.index, k, b.text, b.start, b.end) for b, k in zip(blocks, kinds)]
+    return [b if b.kind == k else replace(b, kind=k) for b, k in zip(blocks, kinds)]
 
 
 # A PDF's running header or footer ("Fenmarch Health and Wellbeing Board \u2013 9 September 2027") comes back on
@@ -111,15 +112,9 @@ RUNNING_WORDS = 12
 
 
 def _running_lines(blocks: list[Block]) -> list[Block]:
-    counts: dict[str, int] = {}
-    for b in blocks:
-        if b.kind != "boilerplate" and _short(b, RUNNING_WORDS):
-            counts[b.text] = counts.get(b.text, 0) + 1
+    counts = Counter(b.text for b in blocks if b.kind != "boilerplate" and _short(b, RUNNING_WORDS))
     repeated = {t for t, n in counts.items() if n >= RUNNING_REPEATS}
-    if not repeated:
-        return blocks
-    return [Block(b.index, "boilerplate", b.text, b.start, b.end) if b.text in repeated and b.kind != "boilerplate"
-            else b for b in blocks]
+    return [replace(b, kind="boilerplate") if b.text in repeated else b for b in blocks]
 
 
 def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
