@@ -119,3 +119,43 @@ def test_a_running_header_repeated_on_every_page_is_furniture():
     assert [k for k, _ in _kinds(doc)] == ["boilerplate", "body"] * 3
     # twice is a title and a section heading that happen to match, not a running header
     assert [k for k, _ in _kinds("\n\n".join([header, "We met.", header, "We met again."]))][0] == "heading"
+
+
+def test_headlines_listed_under_a_related_lead_are_furniture_up_to_the_first_sentence():
+    page = ("The council will pool its home care budget with the ICB from April.\n\n"
+            "Related articles\n"
+            "Kelderby raises home care fees above inflation\n"
+            "Opinion: we need a career ladder for care, not another advert\n"
+            "ICB workforce plans \u2018ignore social care\u2019, say directors\n\n"
+            "Comments (4)\n\n"
+            "You must be logged in to comment.\n\n"
+            "What happens next\n\n"
+            "The board will review the pooled budget in a year.")
+    assert _kinds(page) == [
+        ("body", "The council will pool its home care budget with the ICB from April."),
+        ("boilerplate", "Related articles"),
+        ("boilerplate", "Kelderby raises home care fees above inflation Opinion: we need a career ladder for care, "
+                        "not another advert ICB workforce plans \u2018ignore social care\u2019, say directors"),
+        ("boilerplate", "Comments (4)"), ("boilerplate", "You must be logged in to comment."),
+        # a sentence ended the list: the article's own heading and prose after it are content
+        ("heading", "What happens next"), ("body", "The board will review the pooled budget in a year.")]
+
+
+@pytest.mark.parametrize("lead", ["You might also be interested in", "More from the Example Trust", "Further reading",
+                                  "Related analysis", "Most read"])
+def test_other_related_leads_start_a_list_of_headlines(lead):
+    page = f"{lead}\n\nWhy the Better Care Fund still matters\n\nFive questions for the new ICB chairs"
+    assert [k for k, _ in _kinds(page)] == ["boilerplate"] * 3
+
+
+def test_a_section_heading_that_is_not_a_related_lead_keeps_its_content():
+    page = "More about the pooled budget\n\nWhy it matters to carers\n\nThe fund pays for respite care."
+    assert [k for k, _ in _kinds(page)] == ["heading", "heading", "body"]
+
+
+@pytest.mark.parametrize("line", [
+    "Read more: Councils warn of a \u00a32bn gap in care funding", "See also: the ICB's winter plan",
+    "Get the latest news, blogs and events from us straight to your inbox.", "Email address",
+])
+def test_links_between_paragraphs_and_newsletter_prompts_are_furniture(line):
+    assert is_boilerplate(line)

@@ -28,7 +28,7 @@ _EXACT = re.compile(
     r"(?: on \w+)?|share:|addtoany|tweet|email this(?: page)?|follow us(?: on .*)?|like us on facebook"
     r"|did you (?:enjoy|find) (?:this|the) (?:article|page|story|post)(?: useful| helpful)?\??"
     r"|was this (?:(?:page|article|information) )?(?:useful|helpful)\??(?: yes)?(?: no)?|yes|no|yes no|rate this page"
-    r"|related (?:articles?|content|news|stories|links|pages|documents|topics)|more (?:news|stories|like this)"
+    r"|more (?:news|stories|like this)"
     r"|latest news|news|press releases?|previous(?: article| post)?|next(?: article| post)?"
     r"|back to (?:news|press releases|all news|the top|blog)|read more|find out more|learn more|see more|view all"
     r"|download(?: the)? (?:pdf|document|report|file)|(?:pdf|docx?|xlsx?),? \d+(?:\.\d+)?\s?[km]b"
@@ -38,11 +38,22 @@ _EXACT = re.compile(
     r"|cookies?(?: settings| policy| preferences)?|accept(?: all)?(?: cookies)?|reject(?: all)?(?: cookies)?"
     r"|manage cookies|cookie settings|privacy(?: policy| notice)?|terms(?: and conditions| of use)?|accessibility"
     r"|sitemap|site map|sign up|subscribe|newsletter|sign up to our newsletter|close|open|loading\.*"
-    r"|minutes:|decision:|supporting documents:?|related (?:posts|reading|jobs)|accessibility statement|freedom of information|report a problem with this page"
+    r"|minutes:|decision:|supporting documents:?|accessibility statement|freedom of information|report a problem with this page"
     r"|copy link|comments(?: \(\d+\))?|follow|listen|stay in touch|support our work|email|items"
     r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
     r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)"
     r")$", re.IGNORECASE)
+
+# The heading of a list of links to other pages ("Related articles", "You might also be interested in", "More from
+# the Example Trust"): the lead is furniture, and so are the headlines listed under it (see structure.py).
+RELATED_LEAD = re.compile(
+    r"^(?:related(?: (?:articles?|content|news|stories|links|pages|documents|topics|posts|reading|jobs|analysis"
+    r"|reports?|publications|resources|blogs?|research|insights?|items|information|guidance|events))?"
+    r"|you (?:might|may) also (?:like|enjoy|want to read|be interested in)(?: reading)?|further reading|read next"
+    r"|also (?:read|on this topic)|most (?:read|popular|viewed)|recommended(?: (?:for you|reading|articles?))?"
+    r"|(?:latest|other|more) (?:news|stories|blogs?|posts|articles|analysis|publications|insights)"
+    r"|more (?:from|by) [^.!?]{1,60}|more on this(?: topic| story)?|in this section|see also|explore (?:more|related) [^.!?]{1,40})\W*$",
+    re.IGNORECASE)
 
 _RULES = (
     # Bylines: "By Jane Doe", "• By Jane Doe, Health Correspondent".
@@ -85,6 +96,9 @@ _SHORT_RULES = (
     # ("care homes registered in England fell" is prose: only a registration's own wording counts)
     re.compile(r"\bregistered charity\b|\bcharity (?:no|number)\b|\bcompany (?:limited by guarantee|registered in"
                r"|no\.|number)\b|\bregistered office\b", re.IGNORECASE),
+    # a link between a news story's paragraphs, and a newsletter box's promise
+    re.compile(r"^(?:read more|read next|see also|related|more on this(?: story)?|also read|listen|watch)\s*:\s*\S"
+               r"|\b(?:straight )?(?:to|in) your inbox\b|^(?:your )?e-?mail address\*?$", re.IGNORECASE),
     re.compile(r"\bdonate (?:now|today)\b|\bunsubscribe\b|\blog(?:ged)? in\b.{0,40}\b(?:comment|keep reading|continue)"
                r"|^embargoed\b|^(?:website|site) (?:designed|built|by)\b", re.IGNORECASE),
     # a stamp opens the line ("the strategy was last reviewed in March 2023" is prose)
@@ -117,7 +131,7 @@ def is_boilerplate(text: str) -> bool:
         return True
     words = len(line.split())
     bare = line.strip(" .:;|\u2022\u00b7*-\u2013\u2014\u201c\u201d\"'")
-    if not bare or _EXACT.match(bare) or _EXACT.match(line):
+    if not bare or _EXACT.match(bare) or _EXACT.match(line) or (words <= 12 and RELATED_LEAD.match(line)):
         return True
     if words > _SHORT_WORDS:
         return False

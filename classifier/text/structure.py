@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from classifier.text.boilerplate import is_boilerplate
+from classifier.text.boilerplate import RELATED_LEAD, is_boilerplate
 from classifier.text.paragraphs import HEADING, PAGE_NUMBER, segment
 
 KINDS = ("heading", "body", "list_item", "quote", "boilerplate")
@@ -117,6 +117,32 @@ def _running_lines(blocks: list[Block]) -> list[Block]:
     return [replace(b, kind="boilerplate") if b.text in repeated else b for b in blocks]
 
 
+# Under "Related articles" (or "You might also be interested in") a page lists other pages' headlines, one per
+# line; pasted without blank lines they join into one paragraph that reads as content and was tagged. Lines that
+# are each a headline (a few words, no full stop) after such a lead are furniture, up to the first real sentence.
+HEADLINE_WORDS = 16
+_FULL_STOP = re.compile(r"[.;:,]['\"\u2019\u201d)]*$")
+
+
+def _headlines(text: str, block: Block) -> bool:
+    lines = [" ".join(line.split()) for line in text[block.start:block.end].splitlines() if line.strip()]
+    return bool(lines) and all(len(line.split()) <= HEADLINE_WORDS and not _FULL_STOP.search(line) for line in lines)
+
+
+def _related_lists(text: str, blocks: list[Block]) -> list[Block]:
+    out, listing = [], False
+    for block in blocks:
+        if block.kind == "boilerplate":
+            # a list entry can be furniture on its own ("... (opens in a new tab)"); a sentence ends the list
+            listing = bool(RELATED_LEAD.match(block.text)) or (listing and _headlines(text, block))
+        elif listing and _headlines(text, block):
+            block = replace(block, kind="boilerplate")
+        else:
+            listing = False
+        out.append(block)
+    return out
+
+
 def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
     """The paragraphs of a document text in order, numbered from 0, with kinds and offsets.
 
@@ -133,4 +159,4 @@ def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
             raw = _MARKER.match(text[seg.start:seg.end])
             start = seg.start + (raw.end() if raw else 0)
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
-    return _furniture_runs(_running_lines(blocks))
+    return _related_lists(text, _furniture_runs(_running_lines(blocks)))
