@@ -159,3 +159,30 @@ def test_a_section_heading_that_is_not_a_related_lead_keeps_its_content():
 ])
 def test_links_between_paragraphs_and_newsletter_prompts_are_furniture(line):
     assert is_boilerplate(line)
+
+
+def test_short_paragraphs_after_a_lead_in_are_its_items_in_one_style():
+    # bullets dropped by a browser: one block of lines
+    page = ("The council will:\ninvest \u00a32m in reablement\nrecruit 40 more home care workers\n"
+            "publish a joint discharge dashboard every month\n\nThe plan was welcomed by the ICB.")
+    assert [k for k, _ in _kinds(page)] == ["body", "list_item", "list_item", "list_item", "body"]
+    # items as paragraphs of their own, in one style (all with a full stop); a heading-like item is not a menu
+    found = ("Our survey found that:\n\nTwo in three directors expect to overspend.\n\nHalf have cut prevention.\n\n"
+             "Most expect to cut more next year.")
+    assert [k for k, _ in _kinds(found)] == ["body"] + ["list_item"] * 3
+    short = "The plan has three aims:\n\nBetter care\n\nHealthier homes\n\nStronger places"
+    assert [k for k, _ in _kinds(short)] == ["body"] + ["list_item"] * 3
+    # a paragraph in another style ends the list; one short paragraph after a lead-in is not a list
+    assert [k for k, _ in _kinds(found + "\n\nWhat happens next\n\nThe board meets in May.")][-2:] == ["heading", "body"]
+    assert [k for k, _ in _kinds("The leader said:\n\nWe will pool the budget.\n\nA long paragraph follows here, "
+                                 "which is the body of the article and not an item of a list at all, as it goes on "
+                                 "and on about the pooled budget and what it will pay for over the next three years "
+                                 "in the county and its districts.")] == ["body", "body", "body"]
+
+
+def test_address_lines_pasted_among_footer_lines_are_furniture_but_a_sentence_is_kept():
+    footer = ("Example Borough Council, Civic Centre, Mill Lane, Example EX1 2AB\n"
+              "Accessibility | Privacy | Cookies | Site map\n\u00a9 Example Borough Council 2027")
+    assert [k for k, _ in _kinds("The council will pool its budget.\n\n" + footer)] == ["body"] + ["boilerplate"] * 3
+    notes = "ENDS\nNotes to editors\nThe Better Care Fund is worth \u00a32bn this year."
+    assert [k for k, _ in _kinds(notes)] == ["boilerplate", "boilerplate", "body"]

@@ -241,3 +241,31 @@ def test_an_inline_clause_b_wrapped_to_the_start_of_a_line_continues_its_paragra
     wide = ("We ask the ICB to:\n(a) publish the number of people delayed in hospital each week, by place, online\n"
             "(b) report to the board.")
     assert [k for k, _ in _structure(wide)] == ["body", "list_item", "list_item"]
+
+
+def _texts(text):
+    return [s.text for s in segment(text)]
+
+
+def test_lines_broken_by_hand_are_paragraphs_of_their_own_but_wrapped_lines_join():
+    # A browser copies a list without its bullets: each line could have taken the next line's first word, so
+    # the breaks were made by hand.
+    pasted = ("The eight-point plan is:\n"
+              "Re-designing jobs and qualifications to bridge organisational differences\n"
+              "Light-touch guidance on essential requirements for integration\n"
+              "A single outcomes framework for health and care")
+    assert _texts(pasted) == ["The eight-point plan is:",
+                              "Re-designing jobs and qualifications to bridge organisational differences",
+                              "Light-touch guidance on essential requirements for integration",
+                              "A single outcomes framework for health and care"]
+    # Wrapped prose fills each line: the next line's first word never fits, so it stays one paragraph, even
+    # when a wrapped line starts with a capital.
+    wrapped = ("The council and the ICB agreed on Monday that the pooled budget for\n"
+               "NHS continuing care and home care will grow by a fifth next year, and\n"
+               "that the joint team will report to the health and wellbeing board.")
+    assert _texts(wrapped) == [" ".join(wrapped.split())]
+    # In a block of lines broken by hand, a full line followed by one in lower case is still a wrapped line.
+    mixed = ("Our priorities:\nSupporting carers\nJoining up discharge so that people get home from hospital\n"
+             "sooner\nHousing")
+    assert _texts(mixed) == ["Our priorities:", "Supporting carers",
+                             "Joining up discharge so that people get home from hospital sooner", "Housing"]

@@ -24,7 +24,7 @@ _DATE = (rf"(?:{_DAY}\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+\d{{2,4
 _EXACT = re.compile(
     r"^(?:"
     r"top|back to top|return to top|skip to (?:main )?(?:content|navigation|search)|skip navigation|main menu|menu"
-    r"|search|home|breadcrumb|you are here:?.*|print(?: this page)?|share(?: this(?: page| article| story| post)?)?"
+    r"|search(?: this site| the site| our site| jobs)?|home|breadcrumb|you are here:?.*|print(?: this page)?|share(?: this(?: page| article| story| post)?)?"
     r"(?: on \w+)?|share:|addtoany|tweet|email this(?: page)?|follow us(?: on .*)?|like us on facebook"
     r"|did you (?:enjoy|find) (?:this|the) (?:article|page|story|post)(?: useful| helpful)?\??"
     r"|was this (?:(?:page|article|information) )?(?:useful|helpful)\??(?: yes)?(?: no)?|yes|no|yes no|rate this page"

@@ -46,6 +46,7 @@ _WRAP_LIMIT = 130
 _HEADING_MAX_WORDS = 12
 _FULL_LINE = 60  # a line this long, near its block's widest, was wrapped by a PDF or an editor
 _MENU_WIDTH = 30
+_ROOM = 0.9  # a next word must fit in this share of the block's widest line for a break to count as by hand
 # Lines decided together; a chunk is extended to the end of the block it stops in.
 _CHUNK_LINES = 4096
 
@@ -113,6 +114,36 @@ def _flags(pattern: re.Pattern, joined: str, positions: np.ndarray, at_end: bool
     return found
 
 
+_FIRST_WORD = re.compile(r"^\S+", re.MULTILINE)
+
+
+def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_block: np.ndarray,
+                      forced: np.ndarray, terminal: np.ndarray, capital: np.ndarray) -> np.ndarray:
+    """Breaks after the lines of blocks whose lines were broken by hand, not wrapped (between lines i and i + 1).
+
+    A browser copies a list without its bullets: one item per line, no blank lines ("The council will:" /
+    "invest in reablement" / "recruit more carers"). Wrapping fills each line greedily, so the first word of the
+    next line never fits on a wrapped line: where it would fit (with room to spare for proportional fonts), the
+    break was deliberate. A block where at least half its open breaks are deliberate is a block of lines, each a
+    paragraph of its own, except that a line the next word would not fit on, followed by one that opens in lower
+    case, is still wrapped ("... that it" / "would help").
+    """
+    m = len(length)
+    if m < 2:
+        return np.zeros(0, dtype=bool)
+    first_word = _ints(map(len, _FIRST_WORD.findall(joined)), m)
+    this, nxt = slice(None, -1), slice(1, None)
+    open_break = ~forced & ~new_block[nxt] & (width[this] <= _WRAP_LIMIT)
+    fits = length[this] + 1 + first_word[nxt] <= _ROOM * width[this]
+    block = np.cumsum(new_block) - 1
+    # Per block: open breaks and deliberate ones (a break belongs to the block of the line before it).
+    n_open = np.bincount(block[this], weights=open_break, minlength=block[-1] + 1)
+    n_fit = np.bincount(block[this], weights=open_break & fits, minlength=block[-1] + 1)
+    by_hand = (n_fit >= 1) & (2 * n_fit >= n_open)
+    wrapped = ~fits & ~terminal[this] & ~capital[nxt]
+    return open_break & by_hand[block[this]] & ~wrapped
+
+
 def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_chunk: bool):
     """For a chunk of whole blocks: the first and last line of each segment and its kind."""
     m = len(lines)
@@ -166,6 +197,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
                  | (~long[this] & capital[this] & few_words[this] & ~item[this] & upper[nxt]))
     breaks = forced | np.where(width[this] > _WRAP_LIMIT, unwrapped,
                                np.where(terminal[this], sentence_ends_short_line, heading_then_capital))
+    breaks |= _deliberate_lines(joined, length, width, new_block, forced, terminal, capital)
 
     first = np.concatenate(([0], np.flatnonzero(breaks) + 1))
     last = np.concatenate((first[1:] - 1, [m - 1]))

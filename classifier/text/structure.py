@@ -74,6 +74,12 @@ _CONTENTS = re.compile(r"^(?:table of )?contents:?$", re.IGNORECASE)
 CONTENTS_WORDS = 8
 
 
+def _blank_between(text: str, before: Block, after: Block) -> bool:
+    """Whether a blank line (or a page break) separates two blocks in the document text."""
+    gap = text[before.end:after.start]
+    return gap.count("\n") + gap.count("\r") - gap.count("\r\n") >= 2 or "\f" in gap
+
+
 def _short(block: Block, words: int) -> bool:
     return len(block.text.split()) <= words
 
@@ -117,6 +123,33 @@ def _running_lines(blocks: list[Block]) -> list[Block]:
     return [replace(b, kind="boilerplate") if b.text in repeated else b for b in blocks]
 
 
+# A page's footer or masthead pasted as lines without blank lines between them ("Example Council, County Hall,
+# ..." / "Contact us | Accessibility | Privacy" / "\u00a9 Example Council 2027"): when at least half of the short
+# lines of such a run are furniture, the address and site-name lines among them are too.
+FOOTER_WORDS = 16
+
+
+def _furniture_neighbours(text: str, blocks: list[Block]) -> list[Block]:
+    out, run = list(blocks), []
+
+    def close():
+        furniture = sum(blocks[k].kind == "boilerplate" for k in run)
+        if furniture >= 2 and 2 * furniture >= len(run) and all(_short(blocks[k], FOOTER_WORDS) for k in run):
+            for k in run:
+                # a sentence or an item among them ("ENDS" / "Notes to editors" / "The fund is worth \u00a32bn.")
+                # is content
+                if blocks[k].kind in ("heading", "body") and not _STOPPED.search(blocks[k].text):
+                    out[k] = replace(blocks[k], kind="boilerplate")
+        run.clear()
+
+    for i, block in enumerate(blocks):
+        if run and _blank_between(text, blocks[i - 1], block):
+            close()
+        run.append(i)
+    close()
+    return out
+
+
 # Under "Related articles" (or "You might also be interested in") a page lists other pages' headlines, one per
 # line; pasted without blank lines they join into one paragraph that reads as content and was tagged. Lines that
 # are each a headline (a few words, no full stop) after such a lead are furniture, up to the first real sentence.
@@ -143,6 +176,44 @@ def _related_lists(text: str, blocks: list[Block]) -> list[Block]:
     return out
 
 
+# A browser drops the bullets of a list it copies: after a lead-in ("The eight-point plan is:", "Our survey found
+# that:") the items come back as short lines or paragraphs with no marker. Two or more short paragraphs after a
+# lead-in are its items, so they are read as list items (with the lead-in as their context), not as headings (a
+# short line without a full stop) or as body.
+ITEM_WORDS = 45
+MIN_ITEMS = 2
+_LEAD_IN = re.compile(r":['\"\u2019\u201d)]*$")
+
+
+_STOPPED = re.compile(r"[.!?]['\"\u2019\u201d)]*$")
+
+
+def _unmarked_items(text: str, blocks: list[Block]) -> list[Block]:
+    kinds = [b.kind for b in blocks]
+    for i, block in enumerate(blocks):
+        if block.kind != "body" or not _LEAD_IN.search(block.text):
+            continue
+        items, j = [], i + 1
+        while j < len(blocks) and blocks[j].kind in ("heading", "body", "list_item", "boilerplate"):
+            candidate = blocks[j]
+            if candidate.kind in ("heading", "body"):
+                if not _short(candidate, ITEM_WORDS) or _LEAD_IN.search(candidate.text):
+                    break
+                if items:
+                    first = blocks[items[0]]
+                    # A list's items share one style: lines of one block (the paragraph after the block is not an
+                    # item), and all with or all without a full stop.
+                    if (_blank_between(text, first, blocks[items[0] + 1]) != _blank_between(text, blocks[j - 1], candidate)
+                            or bool(_STOPPED.search(first.text)) != bool(_STOPPED.search(candidate.text))):
+                        break
+                items.append(j)
+            j += 1
+        if len(items) >= MIN_ITEMS:
+            for k in items:
+                kinds[k] = "list_item"
+    return [b if b.kind == k else replace(b, kind=k) for b, k in zip(blocks, kinds)]
+
+
 def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
     """The paragraphs of a document text in order, numbered from 0, with kinds and offsets.
 
@@ -159,4 +230,5 @@ def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
             raw = _MARKER.match(text[seg.start:seg.end])
             start = seg.start + (raw.end() if raw else 0)
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
-    return _related_lists(text, _furniture_runs(_running_lines(blocks)))
+    blocks = _furniture_runs(_running_lines(_unmarked_items(text, blocks)))
+    return _related_lists(text, _furniture_neighbours(text, blocks))
