@@ -170,6 +170,10 @@ def test_short_paragraphs_after_a_lead_in_are_its_items_in_one_style():
     found = ("Our survey found that:\n\nTwo in three directors expect to overspend.\n\nHalf have cut prevention.\n\n"
              "Most expect to cut more next year.")
     assert [k for k, _ in _kinds(found)] == ["body"] + ["list_item"] * 3
+    # items ending ";" or "; and" end with a full stop
+    semicolons = ("Our priorities are:\n\nhelping people stay well at home;\n\ngetting people home from hospital; and"
+                  "\n\ngiving every child the best start in life.\n\nWe report on them every six months.")
+    assert [k for k, _ in _kinds(semicolons)] == ["body"] + ["list_item"] * 3 + ["body"]
     short = "The plan has three aims:\n\nBetter care\n\nHealthier homes\n\nStronger places"
     assert [k for k, _ in _kinds(short)] == ["body"] + ["list_item"] * 3
     # a paragraph in another style ends the list; one short paragraph after a lead-in is not a list
@@ -186,3 +190,16 @@ def test_address_lines_pasted_among_footer_lines_are_furniture_but_a_sentence_is
     assert [k for k, _ in _kinds("The council will pool its budget.\n\n" + footer)] == ["body"] + ["boilerplate"] * 3
     notes = "ENDS\nNotes to editors\nThe Better Care Fund is worth \u00a32bn this year."
     assert [k for k, _ in _kinds(notes)] == ["boilerplate", "boilerplate", "body"]
+
+
+def test_menus_set_apart_by_wide_gaps_datelined_press_releases_and_post_links_are_furniture():
+    page = ("The council will pool budgets.\n\n"
+            "Example Borough Council, Civic Offices, Station Road, Example EX4 2RE\n"
+            "Contact us    Accessibility    Privacy    Cookies\n\n"
+            "Press release\n21 November 2026\n\n"
+            "Previous post: Why our libraries are warm spaces this winter\n\n"
+            "Next post: Meet the team: our hoarding support service")
+    assert [k for k, _ in _kinds(page)] == ["body"] + ["boilerplate"] * 4
+    # a justified line of prose pasted with its wide gaps is content
+    justified = "The   council   will   pool   its   budget   for   home   care   with   the   ICB   from   April."
+    assert [k for k, _ in _kinds(justified)] == ["body"]

@@ -269,3 +269,22 @@ def test_lines_broken_by_hand_are_paragraphs_of_their_own_but_wrapped_lines_join
              "sooner\nHousing")
     assert _texts(mixed) == ["Our priorities:", "Supporting carers",
                              "Joining up discharge so that people get home from hospital sooner", "Housing"]
+
+
+def test_items_ending_in_semicolons_are_split_even_when_each_fills_the_line():
+    items = ("joint appointments of neighbourhood leads, employed by the council and the NHS together and accountable;\n"
+             "pooled neighbourhood budgets under section 75, so that money can follow the person rather than the body; and\n"
+             "a shared set of neighbourhood outcomes, owned by the health and wellbeing board and published every year.")
+    assert _texts(items) == items.split("\n")
+    # one wrap that happens to fall after a semicolon is still a wrap
+    wrapped = ("The council will pool its budget for home care with the ICB's;\n"
+               "the two will report to the health and wellbeing board each year.")
+    assert _texts(wrapped) == [" ".join(wrapped.split())]
+
+
+def test_a_long_headline_among_unwrapped_lines_is_not_glued_to_its_byline():
+    page = ("Budget survey 2026: three in four councils overspent on adult social care last year\n"
+            "Posted on 18 June 2026 by Communications team\n"
+            "Three quarters of councils overspent their adult social care budgets in 2025/26, with a combined overspend "
+            "of \u00a3760m, according to the annual spring budget survey published today by the directors.")
+    assert _texts(page) == page.split("\n")

@@ -59,7 +59,8 @@ _RULES = (
     # Bylines: "By Jane Doe", "• By Jane Doe, Health Correspondent".
     re.compile(r"^[\u2022\u00b7*\-\s]*[Bb]y\s+[A-Z][\w.'\u2019-]+(?:\s+[A-Z][\w.'\u2019-]+){0,3}(?:\s*[,|\u2013-].{0,60})?$"),
     # Datelines and publication stamps: "22 Aug 16", "Published: 3 March 2014", "Last updated 4 May 2021".
-    re.compile(rf"^(?:(?:first\s+)?published(?:\s+on)?:?|posted(?:\s+on)?:?|updated:?|last\s+(?:updated|modified|reviewed)"
+    re.compile(rf"^(?:(?:first\s+)?published(?:\s+on)?:?|posted(?:\s+on)?:?|updated:?|(?:press|news|media)\s+release\s*[:|\u2013-]?"
+               rf"|last\s+(?:updated|modified|reviewed)"
                rf"(?:\s+on)?:?|date:?)?\s*{_DATE}(?:\s*(?:[|,\u2013-]|by\b)\s*.{{0,40}})?$", re.IGNORECASE),
     # Copyright lines ("(c)" only before a name and a year: "(c) the ICB should publish..." is item (c) of a list).
     re.compile(r"\u00a9.{0,240}$|(?:^|\s)copyright\b.{0,120}$|\(c\)\s+(?:[A-Z][\w&.'-]*\s+){0,6}(?:19|20)\d\d\b"
@@ -97,7 +98,8 @@ _SHORT_RULES = (
     re.compile(r"\bregistered charity\b|\bcharity (?:no|number)\b|\bcompany (?:limited by guarantee|registered in"
                r"|no\.|number)\b|\bregistered office\b", re.IGNORECASE),
     # a link between a news story's paragraphs, and a newsletter box's promise
-    re.compile(r"^(?:read more|read next|see also|related|more on this(?: story)?|also read|listen|watch)\s*:\s*\S"
+    re.compile(r"^(?:read more|read next|see also|related|more on this(?: story)?|also read|listen|watch"
+               r"|(?:previous|next|older|newer) (?:post|article|story|page|entry))\s*:\s*\S"
                r"|\b(?:straight )?(?:to|in) your inbox\b|^(?:your )?e-?mail address\*?$", re.IGNORECASE),
     re.compile(r"\bdonate (?:now|today)\b|\bunsubscribe\b|\blog(?:ged)? in\b.{0,40}\b(?:comment|keep reading|continue)"
                r"|^embargoed\b|^(?:website|site) (?:designed|built|by)\b", re.IGNORECASE),
@@ -120,6 +122,24 @@ _MAX_CHARS = 2_000
 _CONTENT_WORDS = 12  # words of other sentences beside a contact line that make it a paragraph of content
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"'(])")
 _SHORT_WORDS = 60       # cookie notices and similar run to a few sentences at most
+
+
+# A menu pasted from links laid out in a row keeps the spaces or tabs between them ("Contact us    Accessibility
+# Privacy    Cookies"); whitespace is collapsed in a paragraph's text, so this looks at the raw lines.
+_WIDE_GAP = re.compile(r"\t|\s{3,}")
+
+
+def has_spaced_menu(raw: str) -> bool:
+    """Whether some line of a short raw text is a row of three or more short items set apart by wide gaps."""
+    if len(raw) > _MAX_CHARS or len(raw.split()) > _SHORT_RULE_WORDS:
+        return False
+    for line in raw.splitlines():
+        items = [item for item in _WIDE_GAP.split(line.strip()) if item]
+        # each item capitalised and no sentence end: the gaps in a justified line of prose fall between words
+        if len(items) >= 3 and all(len(item.split()) <= _MENU_ITEM_WORDS and item[0].isupper() for item in items) \
+                and not items[-1].endswith((".", ",", ";", ":")):
+            return True
+    return False
 
 
 def is_boilerplate(text: str) -> bool:

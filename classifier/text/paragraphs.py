@@ -40,10 +40,14 @@ _ITEM = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1
 _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents|attachments|reasons? for (?:the )?"
                     r"decision|alternative options considered)[^\S\n]*:$", re.IGNORECASE | re.MULTILINE)
 _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
+_ITEM_END = re.compile(r";(?:[^\S\n]+(?:and|or))?$", re.MULTILINE)
 _TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
 _WRAP_LIMIT = 130
 _HEADING_MAX_WORDS = 12
+# Among unwrapped lines a news headline ("Budget survey 2026: three in four councils overspent on adult social
+# care last year") is a line of its own, not the start of the byline after it.
+_HEADLINE_MAX_WORDS = 20
 _FULL_LINE = 60  # a line this long, near its block's widest, was wrapped by a PDF or an editor
 _MENU_WIDTH = 30
 _ROOM = 0.9  # a next word must fit in this share of the block's widest line for a break to count as by hand
@@ -162,9 +166,11 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     capital = upper | _where(str.isdigit, first_chars)
     # Thirteen words need at least 25 characters, so only longer lines are counted.
     few_words = np.ones(m, dtype=bool)
+    headline = np.ones(m, dtype=bool)
     count_them = np.flatnonzero((length >= 2 * _HEADING_MAX_WORDS + 1) & ~terminal)
-    few_words[count_them] = [len(lines[i].split(None, _HEADING_MAX_WORDS)) <= _HEADING_MAX_WORDS
-                             for i in count_them.tolist()]
+    words = np.array([len(lines[i].split(None, _HEADLINE_MAX_WORDS)) for i in count_them.tolist()], dtype=np.int64)
+    few_words[count_them] = words <= _HEADING_MAX_WORDS
+    headline[count_them] = words <= _HEADLINE_MAX_WORDS
 
     block_first = np.flatnonzero(new_block)
     width = np.maximum.reduceat(length, block_first)[np.cumsum(new_block) - 1]
@@ -194,10 +200,16 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     # finished sentence and a heading-like line end a paragraph.
     long = length > _WRAP_LIMIT
     unwrapped = (terminal[this] | long[nxt]
-                 | (~long[this] & capital[this] & few_words[this] & ~item[this] & upper[nxt]))
+                 | (~long[this] & capital[this] & headline[this] & ~item[this] & upper[nxt]))
     breaks = forced | np.where(width[this] > _WRAP_LIMIT, unwrapped,
                                np.where(terminal[this], sentence_ends_short_line, heading_then_capital))
     breaks |= _deliberate_lines(joined, length, width, new_block, forced, terminal, capital)
+    # Items of a list without bullets end with ";" or "; and": two such line ends in one block are a list's
+    # items, not a wrap that happened to fall after a semicolon.
+    item_end = _flags(_ITEM_END, joined, line_start + length, at_end=True)
+    block = np.cumsum(new_block) - 1
+    listed = np.bincount(block, weights=item_end, minlength=block[-1] + 1) >= 2
+    breaks |= item_end[this] & listed[block[this]]
 
     first = np.concatenate(([0], np.flatnonzero(breaks) + 1))
     last = np.concatenate((first[1:] - 1, [m - 1]))

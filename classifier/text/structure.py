@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from classifier.text.boilerplate import RELATED_LEAD, is_boilerplate
+from classifier.text.boilerplate import RELATED_LEAD, has_spaced_menu, is_boilerplate
 from classifier.text.paragraphs import HEADING, PAGE_NUMBER, segment
 
 KINDS = ("heading", "body", "list_item", "quote", "boilerplate")
@@ -188,26 +188,49 @@ _LEAD_IN = re.compile(r":['\"\u2019\u201d)]*$")
 _STOPPED = re.compile(r"[.!?]['\"\u2019\u201d)]*$")
 
 
+_SEMICOLON = re.compile(r";(?:\s+(?:and|or))?$")
+
+
+def _item_style(text: str) -> str:
+    return "semicolon" if _SEMICOLON.search(text) else "stop" if _STOPPED.search(text) else "bare"
+
+
+def _same_list(text: str, blocks: list[Block], items: list[int], j: int) -> tuple[bool, bool]:
+    """Whether ``blocks[j]`` goes on the list whose items so far are ``items``, and whether it is the last item.
+
+    A list's items share one style: lines of one block (so the paragraph after the block is not an item), and
+    all with or all without a full stop, except that items ending "...;" or "...; and" end with a full stop.
+    """
+    if not items:
+        return True, False
+    first = blocks[items[0]]
+    if _blank_between(text, first, blocks[items[0] + 1]) != _blank_between(text, blocks[j - 1], blocks[j]):
+        return False, False
+    style, this = _item_style(first.text), _item_style(blocks[j].text)
+    if style == this:
+        return True, False
+    return style == "semicolon" and this == "stop", True
+
+
 def _unmarked_items(text: str, blocks: list[Block]) -> list[Block]:
     kinds = [b.kind for b in blocks]
     for i, block in enumerate(blocks):
         if block.kind != "body" or not _LEAD_IN.search(block.text):
             continue
-        items, j = [], i + 1
-        while j < len(blocks) and blocks[j].kind in ("heading", "body", "list_item", "boilerplate"):
+        items: list[int] = []
+        for j in range(i + 1, len(blocks)):
             candidate = blocks[j]
-            if candidate.kind in ("heading", "body"):
-                if not _short(candidate, ITEM_WORDS) or _LEAD_IN.search(candidate.text):
-                    break
-                if items:
-                    first = blocks[items[0]]
-                    # A list's items share one style: lines of one block (the paragraph after the block is not an
-                    # item), and all with or all without a full stop.
-                    if (_blank_between(text, first, blocks[items[0] + 1]) != _blank_between(text, blocks[j - 1], candidate)
-                            or bool(_STOPPED.search(first.text)) != bool(_STOPPED.search(candidate.text))):
-                        break
-                items.append(j)
-            j += 1
+            if candidate.kind in ("list_item", "boilerplate"):
+                continue
+            if candidate.kind not in ("heading", "body") or not _short(candidate, ITEM_WORDS) \
+                    or _LEAD_IN.search(candidate.text):
+                break
+            goes_on, last = _same_list(text, blocks, items, j)
+            if not goes_on:
+                break
+            items.append(j)
+            if last:
+                break
         if len(items) >= MIN_ITEMS:
             for k in items:
                 kinds[k] = "list_item"
@@ -221,7 +244,7 @@ def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
     """
     blocks = []
     for seg in segment(text, max_paragraphs=max_paragraphs):
-        kind = kind_of(seg.text, seg.kind)
+        kind = "boilerplate" if has_spaced_menu(text[seg.start:seg.end]) else kind_of(seg.text, seg.kind)
         body, start = seg.text, seg.start
         if kind == "list_item":
             marker = _MARKER.match(body)
