@@ -288,3 +288,21 @@ def test_a_long_headline_among_unwrapped_lines_is_not_glued_to_its_byline():
             "Three quarters of councils overspent their adult social care budgets in 2025/26, with a combined overspend "
             "of \u00a3760m, according to the annual spring budget survey published today by the directors.")
     assert _texts(page) == page.split("\n")
+
+
+def test_a_section_heading_after_a_full_line_that_ends_a_sentence_is_a_heading_of_its_own():
+    pdf = ("4. We estimate that county authorities will face a combined shortfall of \u00a31.9bn in adult\n"
+           "social care by 2028/29, and that the shortfall will be met by cutting preventative care.\n"
+           "Devolution and the county geography\n"
+           "5. The English Devolution White Paper proposes a strategic authority for every area.")
+    assert [(s.kind, s.text[:30]) for s in segment(pdf)] == [
+        (PARAGRAPH, "4. We estimate that county aut"), (HEADING, "Devolution and the county geog"),
+        (PARAGRAPH, "5. The English Devolution Whit")]
+    # a sentence cut by a page break ("... the" / running header) is not a heading
+    cut = ("4. We estimate that county authorities will face a combined shortfall of \u00a31.9bn in adult\n"
+           "social care by 2028/29, and that the shortfall will be met by cutting preventative care.\n"
+           "Without further funding, the\n"
+           "Counting the Cost: care and the county geography\n"
+           "3\n"
+           "shortfall will be met by reducing preventative services.")
+    assert segment(cut)[0].text.endswith("Without further funding, the")

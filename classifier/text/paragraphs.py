@@ -40,6 +40,8 @@ _ITEM = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1
 _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents|attachments|reasons? for (?:the )?"
                     r"decision|alternative options considered)[^\S\n]*:$", re.IGNORECASE | re.MULTILINE)
 _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
+_OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at|from|that|which|who|is|are|was|were"
+                       r"|be|as|its|their|our|this|these|than|into)|[,\u2013\u2014-])$", re.MULTILINE)
 _ITEM_END = re.compile(r";(?:[^\S\n]+(?:and|or))?$", re.MULTILINE)
 _TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
@@ -201,8 +203,18 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     long = length > _WRAP_LIMIT
     unwrapped = (terminal[this] | long[nxt]
                  | (~long[this] & capital[this] & headline[this] & ~item[this] & upper[nxt]))
-    breaks = forced | np.where(width[this] > _WRAP_LIMIT, unwrapped,
-                               np.where(terminal[this], sentence_ends_short_line, heading_then_capital))
+    # A section heading in a PDF pasted without blank lines, after a full line that ends a sentence ("... care home
+    # places that are closing." / "Devolution and the county geography" / "5. The English ..."): a short
+    # capitalised line without a full stop, with a break after it, is not the rest of the paragraph before it.
+    # (A line that stops on "the", "of" or "and" is a sentence cut by a page break, not a heading.)
+    heading_line = np.zeros(m, dtype=bool)
+    heading_line[:-1] = (capital[this] & few_words[this] & ~terminal[this] & ~item[this] & short
+                         & (forced | heading_then_capital))
+    heading_line &= ~_flags(_OPEN_END, joined, line_start + length, at_end=True)
+    ends_before_heading = terminal[this] & heading_line[nxt]
+    breaks = forced | ends_before_heading | np.where(width[this] > _WRAP_LIMIT, unwrapped,
+                                                     np.where(terminal[this], sentence_ends_short_line,
+                                                              heading_then_capital))
     breaks |= _deliberate_lines(joined, length, width, new_block, forced, terminal, capital)
     # Items of a list without bullets end with ";" or "; and": two such line ends in one block are a list's
     # items, not a wrap that happened to fall after a semicolon.
