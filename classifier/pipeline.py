@@ -18,7 +18,7 @@ from classifier.config import Settings
 from classifier.model.embeddings import CachedEmbedder, Embedder, load_embedder
 from classifier.errors import InvalidInput, JoinedupError, ModelError
 from classifier.text.readers import Document, check_document, checked_field, documents_from_path
-from classifier.text.structure import Block, structure
+from classifier.text.structure import Block, read_across_page_breaks, structure
 from classifier.model.registry import Registry
 from classifier.search.factory import open_search
 import numpy as np
@@ -222,7 +222,7 @@ class Pipeline:
         self.check_vector_space()
         scorer = self.scorer()
         embed = self.cached_embedder.embed
-        vectors = [embed([b.text for b in blocks if b.tagged]) if any(b.tagged for b in blocks)
+        vectors = [embed([b.reading for b in blocks if b.tagged]) if any(b.tagged for b in blocks)
                    else np.zeros((0, self.embedder.dimension), dtype=np.float32) for _, blocks in prepared]
         results = scorer.tag_documents([(blocks, doc.title, v) for (doc, blocks), v in zip(prepared, vectors)], embed)
         items = []
@@ -382,14 +382,16 @@ class Pipeline:
             doc = self.store.get_document(document_id)
             if doc.source_type == SINGLE_STATEMENT:
                 continue
-            blocks = [Block(p.index, p.kind, p.text, p.start, p.end) for p in doc.paragraphs]
+            blocks = read_across_page_breaks([Block(p.index, p.kind, p.text, p.start, p.end) for p in doc.paragraphs],
+                                             doc.text)
             tagged = [p for p in doc.paragraphs if p.kind != "boilerplate"]
             if not tagged:
                 continue
             stored = {int(i): v for ids, vecs in self.store.vectors([p.statement_id for p in tagged
                                                                      if p.statement_id is not None])
                       for i, v in zip(ids, vecs)}
-            missing = [p.text for p in tagged if p.statement_id not in stored]  # a statement deleted since
+            reading = {b.index: b.reading for b in blocks}
+            missing = [reading[p.index] for p in tagged if p.statement_id not in stored]  # a statement deleted since
             fresh = iter(self.cached_embedder.embed(missing)) if missing else iter(())
             vectors = np.stack([stored[p.statement_id] if p.statement_id in stored else next(fresh) for p in tagged])
             result = scorer.tag_document(blocks, doc.title, vectors)

@@ -91,6 +91,7 @@ def test_a_menu_pasted_without_blank_lines_is_split_into_its_items_and_is_furnit
     "EMBARGOED: 00.01 TUESDAY 6 APRIL 2027", "A first look at the health devolution deals (opens in a new tab)",
     "Example ICB, Riverside House, Quay Street \u00a9 Example ICB 2028 Accessibility statement | Complaints | Privacy",
     "Freedom of information", "Accessibility statement", "Translate this page: Select language",
+    "Log in", "Member login", "\u00a310 could pay for a befriending phone call every week for a month.", "Source: Example analysis of published acute discharge statistics and workforce estimates.",
 ])
 def test_pasted_page_furniture_is_boilerplate(line):
     assert is_boilerplate(line)
@@ -203,3 +204,46 @@ def test_menus_set_apart_by_wide_gaps_datelined_press_releases_and_post_links_ar
     # a justified line of prose pasted with its wide gaps is content
     justified = "The   council   will   pool   its   budget   for   home   care   with   the   ICB   from   April."
     assert [k for k, _ in _kinds(justified)] == ["body"]
+
+
+def test_a_paragraph_cut_by_a_page_break_is_read_whole_by_both_halves():
+    from classifier.text.structure import structure
+
+    header = "Counting the Cost \u2013 County Authorities Network"
+    pdf = ("4. We estimate a combined shortfall of \u00a31.9bn in adult social care by 2028/29. Without more "
+           "money, the\n\n" + header + "\n\n3\n\nshortfall will be met by cutting preventative services and "
+           "raising eligibility thresholds.\n\n" + header + "\n\nThe ICB agreed.\n\n" + header +
+           "\n\nit will report in May.")
+    blocks = structure(pdf)
+    halves = [b for b in blocks if b.whole]
+    assert [b.kind for b in halves] == ["list_item", "body"]
+    assert halves[0].whole == halves[1].whole == halves[0].text + " " + halves[1].text
+    assert halves[1].reading.startswith("We estimate") and halves[1].text.startswith("shortfall")
+    # a finished sentence, or text with nothing between, is not a cut paragraph
+    assert not any(b.whole for b in blocks if b.text in ("The ICB agreed.", "it will report in May."))
+    assert not any(b.whole for b in structure("The council will\n\ninvest in reablement"))
+    # a PDF's pages joined with form feeds
+    assert [b.whole is not None for b in structure("We will pool the\fbudget for home care.")] == [True, True]
+
+
+def test_a_footnote_and_a_running_header_at_a_page_break_are_furniture_and_the_cut_paragraph_reads_whole():
+    from classifier.text.structure import structure
+
+    header = "The Example Institute | Beyond the hospital: integration and the wider determinants of health"
+    pdf = (header + "\n3. Housing as a health service\n"
+           "Most of what determines health lies outside the NHS, in homes, work and income, which councils and\n"
+           "their partners shape far more than hospitals do. The problems of a coastal town with poor-quality\n"
+           "private\n"
+           "12 Example Institute analysis of hospital episode statistics for 2025/26; see the\n"
+           "technical annex.\n"
+           "13\n" + header + "\n"
+           "rented homes are not those of an inner-city borough with overcrowding and long waits.")
+    blocks = structure(pdf)
+    assert [(b.kind, b.text[:12], b.whole is not None) for b in blocks] == [
+        ("boilerplate", header[:12], False), ("heading", "3. Housing a", False), ("body", "Most of what", True),
+        ("boilerplate", "12 Example I", False), ("boilerplate", "13", False), ("boilerplate", header[:12], False),
+        ("body", "rented homes", True)]
+    # a wrapped line that starts with a date is not a footnote, away from a page's foot
+    prose = ("The council published its plan for pooling the budget for care at home on\n"
+             "21 November 2026 and the board will review it in the spring, with the ICB.")
+    assert [b.kind for b in structure(prose)] == ["body"]

@@ -278,3 +278,27 @@ def test_documents_tagged_together_get_the_themes_each_gets_alone(trained):
         for a, b in zip(joint.paragraphs, alone.paragraphs):
             assert [t.id for t in a.themes] == [t.id for t in b.themes]
             assert all(abs(a.scores[t] - b.scores[t]) <= 1e-4 for t in b.scores)
+
+
+def test_a_paragraph_cut_by_a_page_break_is_read_whole_when_stored_tagged_and_retagged(client, trained,
+                                                                                      monkeypatch):
+    first, second = ("The county council and the hospital trust will fund forty step-down beds from the pooled "
+                     "budget, and the"), "new joint team will arrange home care in one conversation."
+    text = f"{first}\n\n2\n\n{second}\n\nThe board will review the plan in May."
+    read = []
+    scorer_type = type(trained.scorer())
+    score_documents = scorer_type.score_documents
+    monkeypatch.setattr(scorer_type, "score_documents",
+                        lambda self, texts, *args: read.extend(texts) or score_documents(self, texts, *args))
+    doc = client.post("/api/v1/documents", json=dict(FIELDS, text=text)).get_json()["document"]
+    halves = [p for p in doc["paragraphs"] if p["text"] in (first, second)]
+    assert len(halves) == 2 and all(p["statement_id"] for p in halves)
+    assert read.count(f"{first} {second}") == 2 and first not in read and second not in read
+    read.clear()
+    tagged = client.post("/api/v1/tag", json={"text": text, "title": FIELDS["title"]}).get_json()
+    assert read.count(f"{first} {second}") == 2
+    assert [p["themes"] for p in doc["paragraphs"]] == [[{"id": t["id"], "score": t["score"]} for t in p["themes"]]
+                                                         for p in tagged["paragraphs"]]
+    read.clear()
+    trained.retag()
+    assert read.count(f"{first} {second}") == 2 and first not in read

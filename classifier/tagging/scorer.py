@@ -143,7 +143,7 @@ class ThemeScorer:
         layouts, placed = [], []
         for blocks, title, given in documents:
             tagged_blocks = [b for b in blocks if b.tagged]
-            own = [b.text for b in tagged_blocks]
+            own = [b.reading for b in tagged_blocks]
             if given is None:
                 given = embed(own) if own else np.zeros((0, self.embedder.dimension), np.float32)
             base = len(texts)

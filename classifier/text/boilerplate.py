@@ -40,6 +40,7 @@ _EXACT = re.compile(
     r"|sitemap|site map|sign up|subscribe|newsletter|sign up to our newsletter|close|open|loading\.*"
     r"|minutes:|decision:|supporting documents:?|accessibility statement|freedom of information|report a problem with this page"
     r"|copy link|comments(?: \(\d+\))?|follow|listen|stay in touch|support our work|email|items"
+    r"|(?:log|sign) ?(?:in|out)|register|my account|member(?:s'?)? (?:login|log in|area)"
     r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
     r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)"
     r")$", re.IGNORECASE)
@@ -97,10 +98,15 @@ _SHORT_RULES = (
     # ("care homes registered in England fell" is prose: only a registration's own wording counts)
     re.compile(r"\bregistered charity\b|\bcharity (?:no|number)\b|\bcompany (?:limited by guarantee|registered in"
                r"|no\.|number)\b|\bregistered office\b", re.IGNORECASE),
+    # a chart's or table's source line
+    re.compile(r"^sources?\s*:\s*\S", re.IGNORECASE),
     # a link between a news story's paragraphs, and a newsletter box's promise
     re.compile(r"^(?:read more|read next|see also|related|more on this(?: story)?|also read|listen|watch"
                r"|(?:previous|next|older|newer) (?:post|article|story|page|entry))\s*:\s*\S"
                r"|\b(?:straight )?(?:to|in) your inbox\b|^(?:your )?e-?mail address\*?$", re.IGNORECASE),
+    # a fundraising ask ("\u00a310 could pay for a befriending call")
+    re.compile(r"^(?:just )?\u00a3\d+(?:\.\d\d)? (?:a month )?(?:could|would|will|can) (?:pay for|buy|fund|help)\b",
+               re.IGNORECASE),
     re.compile(r"\bdonate (?:now|today)\b|\bunsubscribe\b|\blog(?:ged)? in\b.{0,40}\b(?:comment|keep reading|continue)"
                r"|^embargoed\b|^(?:website|site) (?:designed|built|by)\b", re.IGNORECASE),
     # a stamp opens the line ("the strategy was last reviewed in March 2023" is prose)

@@ -42,6 +42,8 @@ _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents
 _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
 _OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at|from|that|which|who|is|are|was|were"
                        r"|be|as|its|their|our|this|these|than|into)|[,\u2013\u2014-])$", re.MULTILINE)
+_FOOTNOTE_LINES = 4
+_FOOTNOTE = re.compile(r"^\d{1,3}[^\S\n]+[A-Z\u201c\"]", re.MULTILINE)
 _ITEM_END = re.compile(r";(?:[^\S\n]+(?:and|or))?$", re.MULTILINE)
 _TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
@@ -150,6 +152,12 @@ def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_bl
     return open_break & by_hand[block[this]] & ~wrapped
 
 
+def _repeated(lines: list[str]) -> np.ndarray:
+    """Which lines occur more than once (exactly, once stripped) among ``lines``."""
+    _, inverse, counts = np.unique(np.array(lines, dtype=object), return_inverse=True, return_counts=True)
+    return counts[inverse.reshape(-1)] > 1
+
+
 def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_chunk: bool):
     """For a chunk of whole blocks: the first and last line of each segment and its kind."""
     m = len(lines)
@@ -159,6 +167,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     page = _flags(_PAGE_NUMBER, joined, line_start)
     terminal = _flags(_TERMINAL, joined, line_start + length, at_end=True)
     label = _flags(_LABEL, joined, line_start)
+    open_end = _flags(_OPEN_END, joined, line_start + length, at_end=True)
     # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
     # sentence goes on (and which is not itself an item's first line), a parenthesised letter or number continues
     # the paragraph rather than starting an item.
@@ -181,7 +190,22 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     inline[1:] &= (~new_block[1:] & ~terminal[:-1] & ~item[:-1] & (length[:-1] >= _FULL_LINE)
                    & (length[:-1] >= 0.8 * width[:-1]) & (length[:-1] <= _WRAP_LIMIT))
     inline[0] = False
-    forced = (item[nxt] & ~inline[nxt]) | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
+    # At a PDF's page break: the running header or footer beside the page number (a line that comes back
+    # elsewhere in the text) and a footnote at the page's foot ("12 Corrie Institute analysis of ...", after a
+    # sentence the page break cut) are lines of their own, not part of the paragraph they interrupt.
+    beside_page = np.zeros(m, dtype=bool)
+    beside_page[1:] |= page[:-1]
+    beside_page[:-1] |= page[1:]
+    running = beside_page & _repeated(lines) & headline & ~page
+    footnote = _flags(_FOOTNOTE, joined, line_start) & ~item
+    footnote[1:] &= ~terminal[:-1]
+    footnote[0] = False
+    page_ahead = np.zeros(m, dtype=bool)  # a page number within the next few lines: the foot of a page
+    for k in range(1, _FOOTNOTE_LINES + 1):
+        page_ahead[:-k] |= page[k:]
+    footnote &= page_ahead
+    forced = ((item[nxt] & ~inline[nxt]) | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
+              | running[nxt] | running[this] | footnote[nxt])
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
     # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
@@ -210,7 +234,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     heading_line = np.zeros(m, dtype=bool)
     heading_line[:-1] = (capital[this] & few_words[this] & ~terminal[this] & ~item[this] & short
                          & (forced | heading_then_capital))
-    heading_line &= ~_flags(_OPEN_END, joined, line_start + length, at_end=True)
+    heading_line &= ~open_end
     ends_before_heading = terminal[this] & heading_line[nxt]
     breaks = forced | ends_before_heading | np.where(width[this] > _WRAP_LIMIT, unwrapped,
                                                      np.where(terminal[this], sentence_ends_short_line,
@@ -229,7 +253,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     single = first[one_line]
     kind = np.zeros(len(first), dtype=np.int8)  # 0 paragraph, 1 heading, 2 page number
     # A numbered line is a heading when its number heads a section (followed by prose, not by the next item).
-    heading = ~terminal[single] & (~item[single] | numbered_heading[single]) & few_words[single]
+    # (a line that stops on "the" or a comma is a sentence cut short, not a heading)
+    heading = ~terminal[single] & ~open_end[single] & (~item[single] | numbered_heading[single]) & few_words[single]
     if last_chunk and one_line[-1]:
         heading[-1] = False  # the text's last segment is never a heading
     kind[one_line] = np.where(page[single], 2, np.where(heading, 1, 0))

@@ -36,10 +36,17 @@ class Block:
     text: str
     start: int
     end: int
+    # The whole paragraph, when a page break cut this one in two (see ``read_across_page_breaks``).
+    whole: str | None = None
 
     @property
     def tagged(self) -> bool:
         return self.kind in TAGGED_KINDS
+
+    @property
+    def reading(self) -> str:
+        """What the tagger reads (and the search embeds) for this paragraph: its whole paragraph, if cut."""
+        return self.whole or self.text
 
 
 def _is_quote(text: str) -> bool:
@@ -114,13 +121,35 @@ def _furniture_runs(blocks: list[Block]) -> list[Block]:
 # A PDF's running header or footer ("Fenmarch Health and Wellbeing Board \u2013 9 September 2027") comes back on
 # every page; the same short line three times in one document is furniture, not three headings.
 RUNNING_REPEATS = 3
-RUNNING_WORDS = 12
+RUNNING_WORDS = 20
+
+
+_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$|^[-\u2013\u2014]\s*\d{1,4}\s*[-\u2013\u2014]$",
+                          re.IGNORECASE)
+# A footnote at a page's foot, just before its page number: "12 Corrie Institute analysis of ...".
+_FOOTNOTE = re.compile(r"^\d{1,3}\s+[A-Z\u201c\"]")
+FOOTNOTE_WORDS = 60
+
+
+def _page_number(block: Block) -> bool:
+    return bool(_PAGE_NUMBER.match(block.text))
 
 
 def _running_lines(blocks: list[Block]) -> list[Block]:
+    """Running headers and footers (see RUNNING_REPEATS; twice is enough beside a page number) and footnotes
+    at a page's foot are furniture."""
     counts = Counter(b.text for b in blocks if b.kind != "boilerplate" and _short(b, RUNNING_WORDS))
     repeated = {t for t, n in counts.items() if n >= RUNNING_REPEATS}
-    return [replace(b, kind="boilerplate") if b.text in repeated else b for b in blocks]
+    footnotes = set()
+    for i, b in enumerate(blocks):
+        beside_page = (i > 0 and _page_number(blocks[i - 1])) or (i + 1 < len(blocks) and _page_number(blocks[i + 1]))
+        if counts.get(b.text, 0) >= 2 and beside_page:
+            repeated.add(b.text)  # every time it comes back, the first page's header included
+        elif i + 1 < len(blocks) and _page_number(blocks[i + 1]) and _FOOTNOTE.match(b.text) \
+                and _short(b, FOOTNOTE_WORDS):
+            footnotes.add(i)
+    return [replace(b, kind="boilerplate") if b.kind != "boilerplate" and (b.text in repeated or i in footnotes)
+            else b for i, b in enumerate(blocks)]
 
 
 # A page's footer or masthead pasted as lines without blank lines between them ("Example Council, County Hall,
@@ -237,6 +266,41 @@ def _unmarked_items(text: str, blocks: list[Block]) -> list[Block]:
     return [b if b.kind == k else replace(b, kind=k) for b, k in zip(blocks, kinds)]
 
 
+# A PDF's page break can fall inside a sentence: "... a coastal town with poor-quality private" / the page number
+# and running header / "rented homes are not those of an inner-city borough." Each half read alone lost themes
+# the sentence raised. The halves stay two paragraphs of the document (their offsets cut the text between them),
+# but both are read, embedded and tagged as the whole paragraph.
+_ENDS_SENTENCE = re.compile(r"[.!?:;]['\"\u2019\u201d)\]]*$")
+CONTINUING_KINDS = ("body", "quote", "heading")
+
+
+def read_across_page_breaks(blocks: list[Block], text: str | None = None) -> list[Block]:
+    """Blocks with ``whole`` set on the halves of a paragraph cut by a page break: a paragraph that stops
+    mid-sentence, then only page furniture (or a form feed in ``text``), then one that starts in lower case."""
+    out = list(blocks)
+    tagged = [i for i, b in enumerate(blocks) if b.tagged]
+    group: list[int] = []
+
+    def close():
+        if len(group) >= 2:
+            whole = " ".join(blocks[k].text for k in group)
+            for k in group:
+                out[k] = replace(blocks[k], whole=whole)
+        group.clear()
+
+    for a, b in zip(tagged, tagged[1:]):
+        first, then = blocks[a], blocks[b]
+        between = blocks[a + 1:b]
+        page_break = bool(between) or (text is not None and "\f" in text[first.end:then.start])
+        if (page_break and first.kind != "heading" and not _ENDS_SENTENCE.search(first.text)
+                and then.kind in CONTINUING_KINDS and then.text[:1].islower()):
+            group.extend([a, b] if not group else [b])
+        else:
+            close()
+    close()
+    return out
+
+
 def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
     """The paragraphs of a document text in order, numbered from 0, with kinds and offsets.
 
@@ -254,4 +318,4 @@ def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
             start = seg.start + (raw.end() if raw else 0)
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
     blocks = _furniture_runs(_running_lines(_unmarked_items(text, blocks)))
-    return _related_lists(text, _furniture_neighbours(text, blocks))
+    return read_across_page_breaks(_related_lists(text, _furniture_neighbours(text, blocks)), text)
