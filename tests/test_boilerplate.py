@@ -189,8 +189,17 @@ def test_address_lines_pasted_among_footer_lines_are_furniture_but_a_sentence_is
     footer = ("Example Borough Council, Civic Centre, Mill Lane, Example EX1 2AB\n"
               "Accessibility | Privacy | Cookies | Site map\n\u00a9 Example Borough Council 2027")
     assert [k for k, _ in _kinds("The council will pool its budget.\n\n" + footer)] == ["body"] + ["boilerplate"] * 3
-    notes = "ENDS\nNotes to editors\nThe Better Care Fund is worth \u00a32bn this year."
-    assert [k for k, _ in _kinds(notes)] == ["boilerplate", "boilerplate", "body"]
+    shared = "Share this page\nContact us | Privacy | Cookies\nThe Better Care Fund is worth \u00a32bn this year."
+    assert [k for k, _ in _kinds(shared)] == ["boilerplate", "boilerplate", "body"]
+
+
+def test_what_follows_ends_or_notes_to_editors_is_background_and_never_tagged():
+    release = ("Councils call for a funded workforce plan.\n\n\"We need a plan for care workers now, with money behind it,\" said the chair.\n\nENDS\n\n"
+               "Notes to editors\n\n1. The association represents 331 councils in England.\n\n"
+               "2. The funding gap estimate is based on returns from 148 councils.")
+    assert [k for k, _ in _kinds(release)] == ["body", "quote"] + ["boilerplate"] * 4
+    # "ends" in prose is not the end of a release
+    assert [k for k, _ in _kinds("The pilot ends in March.\n\nThe board will review it.")] == ["body", "body"]
 
 
 def test_menus_set_apart_by_wide_gaps_datelined_press_releases_and_post_links_are_furniture():

@@ -148,7 +148,7 @@ def test_the_limit_stops_the_work_at_the_first_chunk_over_it():
 
     with mock.patch.object(paragraphs, "_decide", spy), pytest.raises(PayloadTooLarge):
         split_paragraphs("A paragraph.\n\n" * 50_000, max_paragraphs=500)
-    assert decided == [paragraphs._CHUNK_LINES]
+    assert decided == [paragraphs._CHUNK_LINES + 1]  # the chunk and the first line after it, as context
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,6 +14,7 @@ work at the first chunk that goes over the limit, before any of its paragraphs i
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
@@ -158,8 +159,25 @@ def _repeated(lines: list[str]) -> np.ndarray:
     return counts[inverse.reshape(-1)] > 1
 
 
-def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_chunk: bool):
-    """For a chunk of whole blocks: the first and last line of each segment and its kind."""
+class _Repeats:
+    """Whether a line comes back elsewhere in the text: counted over all its lines, once, when first asked."""
+
+    def __init__(self, lines: list[str]):
+        self._lines = lines
+        self._counts: Counter | None = None
+
+    def __call__(self, candidates: list[str]) -> np.ndarray:
+        if not candidates:
+            return np.zeros(0, dtype=bool)
+        if self._counts is None:
+            self._counts = Counter(self._lines)
+        return np.array([self._counts[line] > 1 for line in candidates], dtype=bool)
+
+
+def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: np.ndarray, repeated: _Repeats,
+            last_chunk: bool):
+    """For a chunk of whole blocks: the first and last line of each segment and its kind. ``width`` is each
+    line's block's widest line."""
     m = len(lines)
     joined = "\n".join(lines)
     line_start = np.cumsum(length + 1) - (length + 1)
@@ -183,8 +201,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     few_words[count_them] = words <= _HEADING_MAX_WORDS
     headline[count_them] = words <= _HEADLINE_MAX_WORDS
 
-    block_first = np.flatnonzero(new_block)
-    width = np.maximum.reduceat(length, block_first)[np.cumsum(new_block) - 1]
+    block = np.cumsum(new_block) - 1
     # Whether the text breaks between line i and line i + 1.
     this, nxt = slice(None, -1), slice(1, None)
     inline[1:] &= (~new_block[1:] & ~terminal[:-1] & ~item[:-1] & (length[:-1] >= _FULL_LINE)
@@ -196,13 +213,15 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     beside_page = np.zeros(m, dtype=bool)
     beside_page[1:] |= page[:-1]
     beside_page[:-1] |= page[1:]
-    running = beside_page & _repeated(lines) & headline & ~page
+    running = beside_page & headline & ~page
+    candidates = np.flatnonzero(running)
+    running[candidates] = repeated([lines[i] for i in candidates.tolist()])
     footnote = _flags(_FOOTNOTE, joined, line_start) & ~item
-    footnote[1:] &= ~terminal[:-1]
+    footnote[1:] &= ~terminal[:-1] & ~new_block[1:]
     footnote[0] = False
-    page_ahead = np.zeros(m, dtype=bool)  # a page number within the next few lines: the foot of a page
+    page_ahead = np.zeros(m, dtype=bool)  # a page number within the next few lines of its block: a page's foot
     for k in range(1, _FOOTNOTE_LINES + 1):
-        page_ahead[:-k] |= page[k:]
+        page_ahead[:-k] |= page[k:] & (block[:-k] == block[k:])
     footnote &= page_ahead
     forced = ((item[nxt] & ~inline[nxt]) | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
               | running[nxt] | running[this] | footnote[nxt])
@@ -243,7 +262,6 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, last_ch
     # Items of a list without bullets end with ";" or "; and": two such line ends in one block are a list's
     # items, not a wrap that happened to fall after a semicolon.
     item_end = _flags(_ITEM_END, joined, line_start + length, at_end=True)
-    block = np.cumsum(new_block) - 1
     listed = np.bincount(block, weights=item_end, minlength=block[-1] + 1) >= 2
     breaks |= item_end[this] & listed[block[this]]
 
@@ -269,21 +287,32 @@ def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
     lines, start, end, length, new_block = _lines(text)
     if not lines:
         return
+    n = len(lines)
     block_first = np.flatnonzero(new_block)
+    width = np.maximum.reduceat(length, block_first)[np.cumsum(new_block) - 1]
+    repeated = _Repeats(lines)
     start, end = start.tolist(), end.tolist()
     count, lo = 0, 0
-    while lo < len(lines):
+    while lo < n:
         after = np.searchsorted(block_first, lo + _CHUNK_LINES)
-        hi = int(block_first[after]) if after < len(block_first) else len(lines)
-        first, last, kind = _decide(lines[lo:hi], length[lo:hi], new_block[lo:hi], hi == len(lines))
+        hi = int(block_first[after]) if after < len(block_first) else n
+        # A chunk is decided with the line on either side of it (the last line of the block before, the first
+        # of the block after), so that decisions looking one line across a block's edge are the same whatever
+        # the chunks; those lines' own segments belong to the chunks they are in.
+        a, b = max(lo - 1, 0), min(hi + 1, n)
+        edge = new_block[a:b].copy()
+        edge[0] = True
+        first, last, kind = _decide(lines[a:b], length[a:b], edge, width[a:b], repeated, b == n)
+        own = (first >= lo - a) & (first < hi - a)
+        first, last, kind = first[own], last[own], kind[own]
         is_paragraph = kind == 0
         count += int(is_paragraph.sum())
         if max_paragraphs is not None and count > max_paragraphs:
             raise PayloadTooLarge(f"the text has more than {max_paragraphs} paragraphs")
         if paragraphs_only:
             first, last, kind = first[is_paragraph], last[is_paragraph], kind[is_paragraph]
-        for a, b, k in zip((first + lo).tolist(), (last + lo).tolist(), kind.tolist()):
-            yield start[a], end[b], _KINDS[k], lines[a] if a == b else None
+        for s_, e_, k in zip((first + a).tolist(), (last + a).tolist(), kind.tolist()):
+            yield start[s_], end[e_], _KINDS[k], lines[s_] if s_ == e_ else None
         lo = hi
 
 

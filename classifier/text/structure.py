@@ -266,6 +266,20 @@ def _unmarked_items(text: str, blocks: list[Block]) -> list[Block]:
     return [b if b.kind == k else replace(b, kind=k) for b, k in zip(blocks, kinds)]
 
 
+# A press release ends at "ENDS" or "Notes to editors": what follows is background for journalists (about the
+# organisation, how a figure was estimated, contacts), themeless by the codebook's guidelines. It stays in the
+# document view, as furniture.
+_RELEASE_END = re.compile(r"^(?:[-*#\s]*ends[-*#\s]*|notes? (?:to|for) (?:editors?|news ?desks?):?|editors'? notes?:?)$",
+                          re.IGNORECASE)
+
+
+def _after_the_release(blocks: list[Block]) -> list[Block]:
+    end = next((i for i, b in enumerate(blocks) if b.kind == "boilerplate" and _RELEASE_END.match(b.text)), None)
+    if end is None:
+        return blocks
+    return blocks[:end] + [b if b.kind == "boilerplate" else replace(b, kind="boilerplate") for b in blocks[end:]]
+
+
 # A PDF's page break can fall inside a sentence: "... a coastal town with poor-quality private" / the page number
 # and running header / "rented homes are not those of an inner-city borough." Each half read alone lost themes
 # the sentence raised. The halves stay two paragraphs of the document (their offsets cut the text between them),
@@ -318,4 +332,5 @@ def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
             start = seg.start + (raw.end() if raw else 0)
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
     blocks = _furniture_runs(_running_lines(_unmarked_items(text, blocks)))
-    return read_across_page_breaks(_related_lists(text, _furniture_neighbours(text, blocks)), text)
+    blocks = _after_the_release(_related_lists(text, _furniture_neighbours(text, blocks)))
+    return read_across_page_breaks(blocks, text)
