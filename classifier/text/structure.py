@@ -81,6 +81,9 @@ _CONTENTS = re.compile(r"^(?:table of )?contents:?$", re.IGNORECASE)
 CONTENTS_WORDS = 8
 
 
+_STOPPED = re.compile(r"[.!?]['\"\u2019\u201d)]*$")  # ends with a full stop: a sentence, or a sentence-style item
+
+
 def _blank_between(text: str, before: Block, after: Block) -> bool:
     """Whether a blank line (or a page break) separates two blocks in the document text."""
     gap = text[before.end:after.start]
@@ -124,29 +127,21 @@ RUNNING_REPEATS = 3
 RUNNING_WORDS = 20
 
 
-_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$|^[-\u2013\u2014]\s*\d{1,4}\s*[-\u2013\u2014]$",
-                          re.IGNORECASE)
 # A footnote at a page's foot, just before its page number: "12 Corrie Institute analysis of ...".
 _FOOTNOTE = re.compile(r"^\d{1,3}\s+[A-Z\u201c\"]")
 FOOTNOTE_WORDS = 60
 
 
-def _page_number(block: Block) -> bool:
-    return bool(_PAGE_NUMBER.match(block.text))
-
-
-def _running_lines(blocks: list[Block]) -> list[Block]:
+def _running_lines(blocks: list[Block], page_numbers: set[int]) -> list[Block]:
     """Running headers and footers (see RUNNING_REPEATS; twice is enough beside a page number) and footnotes
-    at a page's foot are furniture."""
+    at a page's foot are furniture. ``page_numbers``: the indexes of the blocks that are page numbers."""
     counts = Counter(b.text for b in blocks if b.kind != "boilerplate" and _short(b, RUNNING_WORDS))
     repeated = {t for t, n in counts.items() if n >= RUNNING_REPEATS}
     footnotes = set()
     for i, b in enumerate(blocks):
-        beside_page = (i > 0 and _page_number(blocks[i - 1])) or (i + 1 < len(blocks) and _page_number(blocks[i + 1]))
-        if counts.get(b.text, 0) >= 2 and beside_page:
+        if counts.get(b.text, 0) >= 2 and (i - 1 in page_numbers or i + 1 in page_numbers):
             repeated.add(b.text)  # every time it comes back, the first page's header included
-        elif i + 1 < len(blocks) and _page_number(blocks[i + 1]) and _FOOTNOTE.match(b.text) \
-                and _short(b, FOOTNOTE_WORDS):
+        elif i + 1 in page_numbers and _FOOTNOTE.match(b.text) and _short(b, FOOTNOTE_WORDS):
             footnotes.add(i)
     return [replace(b, kind="boilerplate") if b.kind != "boilerplate" and (b.text in repeated or i in footnotes)
             else b for i, b in enumerate(blocks)]
@@ -212,12 +207,7 @@ def _related_lists(text: str, blocks: list[Block]) -> list[Block]:
 ITEM_WORDS = 45
 MIN_ITEMS = 2
 _LEAD_IN = re.compile(r":['\"\u2019\u201d)]*$")
-
-
-_STOPPED = re.compile(r"[.!?]['\"\u2019\u201d)]*$")
-
-
-_SEMICOLON = re.compile(r";(?:\s+(?:and|or))?$")
+_SEMICOLON = re.compile(r";(?:\s+(?:and|or))?$")       # an item of a list written as one sentence
 
 
 def _item_style(text: str) -> str:
@@ -320,8 +310,10 @@ def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
 
     ``max_paragraphs`` stops early with PayloadTooLarge (see ``segment``).
     """
-    blocks = []
+    blocks, page_numbers = [], set()
     for seg in segment(text, max_paragraphs=max_paragraphs):
+        if seg.kind == PAGE_NUMBER:
+            page_numbers.add(len(blocks))
         kind = "boilerplate" if has_spaced_menu(text[seg.start:seg.end]) else kind_of(seg.text, seg.kind)
         body, start = seg.text, seg.start
         if kind == "list_item":
@@ -331,6 +323,6 @@ def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
             raw = _MARKER.match(text[seg.start:seg.end])
             start = seg.start + (raw.end() if raw else 0)
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
-    blocks = _furniture_runs(_running_lines(_unmarked_items(text, blocks)))
+    blocks = _furniture_runs(_running_lines(_unmarked_items(text, blocks), page_numbers))
     blocks = _after_the_release(_related_lists(text, _furniture_neighbours(text, blocks)))
     return read_across_page_breaks(blocks, text)
