@@ -91,7 +91,11 @@ def test_a_menu_pasted_without_blank_lines_is_split_into_its_items_and_is_furnit
     "EMBARGOED: 00.01 TUESDAY 6 APRIL 2027", "A first look at the health devolution deals (opens in a new tab)",
     "Example ICB, Riverside House, Quay Street \u00a9 Example ICB 2028 Accessibility statement | Complaints | Privacy",
     "Freedom of information", "Accessibility statement", "Translate this page: Select language",
-    "Log in", "Member login", "\u00a310 could pay for a befriending phone call every week for a month.", "Source: Example analysis of published acute discharge statistics and workforce estimates.",
+    "Log in", "Member login", "3 comments", "Comments are closed.", "Is this page useful?", "Update browser",
+    "This site works best with JavaScript enabled.", "[3] See our earlier report, Homes and Health (2024).",
+    "Example ICB Board \u2013 28 January 2027 \u2013 Item 11 Page 2", "Margaret T | 17 March 2027, 8:02am",
+    "Enter your email address", "Our latest analysis, once a fortnight. No spam.",
+    "By signing up you agree to our privacy policy.", "Get the Example Care Review daily bulletin", "\u00a310 could pay for a befriending phone call every week for a month.", "Source: Example analysis of published acute discharge statistics and workforce estimates.",
 ])
 def test_pasted_page_furniture_is_boilerplate(line):
     assert is_boilerplate(line)
@@ -108,6 +112,8 @@ def test_pasted_page_furniture_is_boilerplate(line):
     "The number of care homes registered in England fell by 200 last year.",
     "The strategy was last reviewed in March 2023 and no longer reflects the new duties.",
     "The bigger picture: councils are overspending by a billion pounds on care.",
+    "We will not ignore what carers told us about respite.", "Get the support you need at home from our reablement team.",
+    "Councils told us that the ICB's page 4 figures were wrong.",
 ])
 def test_content_with_furniture_words_is_kept(text):
     assert not is_boilerplate(text)
@@ -128,7 +134,7 @@ def test_headlines_listed_under_a_related_lead_are_furniture_up_to_the_first_sen
             "Kelderby raises home care fees above inflation\n"
             "Opinion: we need a career ladder for care, not another advert\n"
             "ICB workforce plans \u2018ignore social care\u2019, say directors\n\n"
-            "Comments (4)\n\n"
+            "Share this page\n\n"
             "You must be logged in to comment.\n\n"
             "What happens next\n\n"
             "The board will review the pooled budget in a year.")
@@ -137,7 +143,7 @@ def test_headlines_listed_under_a_related_lead_are_furniture_up_to_the_first_sen
         ("boilerplate", "Related articles"),
         ("boilerplate", "Kelderby raises home care fees above inflation Opinion: we need a career ladder for care, "
                         "not another advert ICB workforce plans \u2018ignore social care\u2019, say directors"),
-        ("boilerplate", "Comments (4)"), ("boilerplate", "You must be logged in to comment."),
+        ("boilerplate", "Share this page"), ("boilerplate", "You must be logged in to comment."),
         # a sentence ended the list: the article's own heading and prose after it are content
         ("heading", "What happens next"), ("body", "The board will review the pooled budget in a year.")]
 
@@ -256,3 +262,13 @@ def test_a_footnote_and_a_running_header_at_a_page_break_are_furniture_and_the_c
     prose = ("The council published its plan for pooling the budget for care at home on\n"
              "21 November 2026 and the board will review it in the spring, with the ICB.")
     assert [b.kind for b in structure(prose)] == ["body"]
+
+
+def test_readers_comments_under_an_article_are_furniture():
+    page = ("The ICB has cut its contribution to the joint discharge fund by \u00a312m.\n\n3 comments\n\n"
+            "Margaret T | 17 March 2027, 8:02am\n\n"
+            "Same thing happened here two years ago. The council ended up picking up the bill.\n\n"
+            "Ken B | 17 March 2027, 11:40am\n\nNobody asks the care homes what they think, as usual.")
+    assert [k for k, _ in _kinds(page)] == ["body"] + ["boilerplate"] * 5
+    # a consultation response's own "Comments" heading is not a count of readers' comments
+    assert [k for k, _ in _kinds("Comments\n\nWe support the pooled budget for home care.")][-1] == "body"

@@ -41,6 +41,8 @@ _EXACT = re.compile(
     r"|minutes:|decision:|supporting documents:?|accessibility statement|freedom of information|report a problem with this page"
     r"|copy link|comments(?: \(\d+\))?|follow|listen|stay in touch|support our work|email|items"
     r"|(?:log|sign) ?(?:in|out)|register|my account|member(?:s'?)? (?:login|log in|area)"
+    r"|\d+ comments?|comments are closed|leave a (?:comment|reply)|update (?:your )?browser|ignore|dismiss"
+    r"|(?:is|was) this page (?:useful|helpful)\??"
     r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
     r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)"
     r")$", re.IGNORECASE)
@@ -71,7 +73,7 @@ _RULES = (
                r"|\b(?:accept|consent|settings|preferences|use|analytics|necessary|essential|functional|marketing"
                r"|advertising|optional)\b.{0,200}\bcookies?\b", re.IGNORECASE),
     re.compile(r"\b(?:your|this) browser\b.{0,120}\b(?:out of date|not supported|upgrade|update|javascript)\b"
-               r"|\benable javascript\b|\bjavascript (?:is )?(?:disabled|required)\b", re.IGNORECASE),
+               r"|\benable javascript\b|\bjavascript (?:is )?(?:disabled|required|enabled)\b", re.IGNORECASE),
     # Captions and credits.
     re.compile(r"^(?:image|photo|picture|photograph|credit|caption|pictured)\s*(?:credit)?\s*:", re.IGNORECASE),
     # Calls to read, download or share elsewhere.
@@ -98,12 +100,18 @@ _SHORT_RULES = (
     # ("care homes registered in England fell" is prose: only a registration's own wording counts)
     re.compile(r"\bregistered charity\b|\bcharity (?:no|number)\b|\bcompany (?:limited by guarantee|registered in"
                r"|no\.|number)\b|\bregistered office\b", re.IGNORECASE),
-    # a chart's or table's source line
-    re.compile(r"^sources?\s*:\s*\S", re.IGNORECASE),
+    # a chart's or table's source line, and an endnote ("[3] See our earlier report, Homes and Health (2024).")
+    re.compile(r"^sources?\s*:\s*\S|^\[\d{1,3}\]\s", re.IGNORECASE),
+    # a running footer that ends with its page number ("Example ICB Board \u2013 28 January 2027 \u2013 Item 11 Page 2")
+    re.compile(r"\sPage \d{1,4}(?: of \d{1,4})?$"),
+    # a reader's comment's header ("Margaret T | 17 March 2027, 8:02am")
+    re.compile(rf"^[^|.!?]{{1,40}}\s\|\s{_DATE}", re.IGNORECASE),
     # a link between a news story's paragraphs, and a newsletter box's promise
     re.compile(r"^(?:read more|read next|see also|related|more on this(?: story)?|also read|listen|watch"
                r"|(?:previous|next|older|newer) (?:post|article|story|page|entry))\s*:\s*\S"
-               r"|\b(?:straight )?(?:to|in) your inbox\b|^(?:your )?e-?mail address\*?$", re.IGNORECASE),
+               r"|\b(?:straight )?(?:to|in) your inbox\b|^(?:enter )?(?:your )?e-?mail(?: address)?\*?$|\bno spam\b"
+               r"|^by (?:signing up|subscribing|registering)\b|^get (?:the|our) [^.!?]{0,40}\b(?:bulletin|newsletter|e-?news)$",
+               re.IGNORECASE),
     # a fundraising ask ("\u00a310 could pay for a befriending call")
     re.compile(r"^(?:just )?\u00a3\d+(?:\.\d\d)? (?:a month )?(?:could|would|will|can) (?:pay for|buy|fund|help)\b",
                re.IGNORECASE),

@@ -258,13 +258,19 @@ def _unmarked_items(text: str, blocks: list[Block]) -> list[Block]:
 
 # A press release ends at "ENDS" or "Notes to editors": what follows is background for journalists (about the
 # organisation, how a figure was estimated, contacts), themeless by the codebook's guidelines. It stays in the
-# document view, as furniture.
+# document view, as furniture. (So does what follows a count of readers' comments: see _COMMENTS.)
 _RELEASE_END = re.compile(r"^(?:[-*#\s]*ends[-*#\s]*|notes? (?:to|for) (?:editors?|news ?desks?):?|editors'? notes?:?)$",
                           re.IGNORECASE)
 
 
+# Readers' comments under an article ("3 comments", then each comment's name and time and its text) are not the
+# publisher's statements: from a count of comments on, the page is furniture.
+_COMMENTS = re.compile(r"^(?:\d+ comments?|comments \(\d+\))$", re.IGNORECASE)
+
+
 def _after_the_release(blocks: list[Block]) -> list[Block]:
-    end = next((i for i, b in enumerate(blocks) if b.kind == "boilerplate" and _RELEASE_END.match(b.text)), None)
+    end = next((i for i, b in enumerate(blocks) if b.kind == "boilerplate"
+                and (_RELEASE_END.match(b.text) or _COMMENTS.match(b.text))), None)
     if end is None:
         return blocks
     return blocks[:end] + [b if b.kind == "boilerplate" else replace(b, kind="boilerplate") for b in blocks[end:]]
