@@ -95,7 +95,18 @@ def test_a_menu_pasted_without_blank_lines_is_split_into_its_items_and_is_furnit
     "This site works best with JavaScript enabled.", "[3] See our earlier report, Homes and Health (2024).",
     "Example ICB Board \u2013 28 January 2027 \u2013 Item 11 Page 2", "Margaret T | 17 March 2027, 8:02am",
     "Enter your email address", "Our latest analysis, once a fortnight. No spam.",
-    "By signing up you agree to our privacy policy.", "Get the Example Care Review daily bulletin", "\u00a310 could pay for a befriending phone call every week for a month.", "Source: Example analysis of published acute discharge statistics and workforce estimates.",
+    "By signing up you agree to our privacy policy.", "Get the Example Care Review daily bulletin",
+    # the furniture of board papers, evidence and bulletins in the training documents
+    "Classification: OFFICIAL", "Paper ref: HWB/24/80", "Agenda item 4", "Wards affected: all", "Key decision: No",
+    "Purpose: For information", "Evidence reference: ICS 0237", "Respondent type: professional body",
+    "Background papers: none", "Suggested citation: Example Trust (2024) Counting what counts?",
+    "Paper prepared by Sam Example. Queries to the Board Secretary", "The views expressed are the author's own.",
+    "Uncorrected transcript: neither witnesses nor Members have yet had the opportunity to correct the record.",
+    "Signed ...................................... (Chair)", "View this email in your browser", "\u2190 Older posts",
+    "Was this page useful? Yes \u00b7 No", "Most read this week", "Related reading: Shared care records - where now?",
+    "Page last reviewed and updated on 14 October 2024.", "Published 15 April", "Published 09:55", "Version 3.1",
+    "This article was updated on 3 February to include a response from the ICB.", "Liked by 45 others",
+    "Blog post by Sam Example, parent carer, 30 June 2019", "Did you find what you were looking for?", "\u00a310 could pay for a befriending phone call every week for a month.", "Source: Example analysis of published acute discharge statistics and workforce estimates.",
 ])
 def test_pasted_page_furniture_is_boilerplate(line):
     assert is_boilerplate(line)
@@ -114,6 +125,9 @@ def test_pasted_page_furniture_is_boilerplate(line):
     "The bigger picture: councils are overspending by a billion pounds on care.",
     "We will not ignore what carers told us about respite.", "Get the support you need at home from our reablement team.",
     "Councils told us that the ICB's page 4 figures were wrong.",
+    "Purpose: to agree how the pooled budget for home care will be shared between the council and the ICB.",
+    "Author of the strategy, the director of public health, said prevention must come first.",
+    "Published in March, the plan sets out how the council and the ICB will cut delayed discharges.",
 ])
 def test_content_with_furniture_words_is_kept(text):
     assert not is_boilerplate(text)

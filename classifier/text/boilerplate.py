@@ -27,7 +27,8 @@ _EXACT = re.compile(
     r"|search(?: this site| the site| our site| jobs)?|home|breadcrumb|you are here:?.*|print(?: this page)?|share(?: this(?: page| article| story| post)?)?"
     r"(?: on \w+)?|share:|addtoany|tweet|email this(?: page)?|follow us(?: on .*)?|like us on facebook"
     r"|did you (?:enjoy|find) (?:this|the) (?:article|page|story|post)(?: useful| helpful)?\??"
-    r"|was this (?:(?:page|article|information) )?(?:useful|helpful)\??(?: yes)?(?: no)?|yes|no|yes no|rate this page"
+    r"|was this (?:(?:page|article|information) )?(?:useful|helpful)\??(?:\s*[\u00b7/|]?\s*(?:yes|no))*|yes|no|yes no"
+    r"|rate this page"
     r"|more (?:news|stories|like this)"
     r"|latest news|news|press releases?|previous(?: article| post)?|next(?: article| post)?"
     r"|back to (?:news|press releases|all news|the top|blog)|read more|find out more|learn more|see more|view all"
@@ -42,7 +43,14 @@ _EXACT = re.compile(
     r"|copy link|comments(?: \(\d+\))?|follow|listen|stay in touch|support our work|email|items"
     r"|(?:log|sign) ?(?:in|out)|register|my account|member(?:s'?)? (?:login|log in|area)"
     r"|\d+ comments?|comments are closed|leave a (?:comment|reply)|update (?:your )?browser|ignore|dismiss"
-    r"|(?:is|was) this page (?:useful|helpful)\??"
+    r"|(?:is|was) this page (?:useful|helpful)\??|did you find what you were looking for\??"
+    # board papers' and evidence's reference lines
+    r"|classification:? (?:official(?:[- ]sensitive)?|public|not protectively marked)"
+    r"|(?:paper|report|evidence|response|document|item|forward plan) ref(?:erence)?(?: no\.?)?:? ?[\w/.-]+(?: [\w/.-]+)?"
+    r"|agenda item:? ?\d+[a-z]?|(?:wards?|ward\(s\)) affected:.{0,40}|key decision:? (?:yes|no)\b.{0,60}"
+    r"|purpose:? for (?:information|decision|approval|assurance|discussion|noting|note)|respondent type:.{0,60}"
+    r"|view (?:this email|it|this newsletter) in (?:your|a|the) browser|\u2190? ?older posts|newer posts ?\u2192?"
+    r"|version \d+(?:\.\d+)*|liked by \d+ (?:others|people)"
     r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
     r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)"
     r")$", re.IGNORECASE)
@@ -53,7 +61,8 @@ RELATED_LEAD = re.compile(
     r"^(?:related(?: (?:articles?|content|news|stories|links|pages|documents|topics|posts|reading|jobs|analysis"
     r"|reports?|publications|resources|blogs?|research|insights?|items|information|guidance|events))?"
     r"|you (?:might|may) also (?:like|enjoy|want to read|be interested in)(?: reading)?|further reading|read next"
-    r"|also (?:read|on this topic)|most (?:read|popular|viewed)|recommended(?: (?:for you|reading|articles?))?"
+    r"|also (?:read|on this topic)|most (?:read|popular|viewed)(?: this (?:week|month)| today| stories| articles)?"
+    r"|recommended(?: (?:for you|reading|articles?))?"
     r"|(?:latest|other|more) (?:news|stories|blogs?|posts|articles|analysis|publications|insights)"
     r"|more (?:from|by) [^.!?]{1,60}|more on this(?: topic| story)?|in this section|see also|explore (?:more|related) [^.!?]{1,40})\W*$",
     re.IGNORECASE)
@@ -100,6 +109,13 @@ _SHORT_RULES = (
     # ("care homes registered in England fell" is prose: only a registration's own wording counts)
     re.compile(r"\bregistered charity\b|\bcharity (?:no|number)\b|\bcompany (?:limited by guarantee|registered in"
                r"|no\.|number)\b|\bregistered office\b", re.IGNORECASE),
+    # a paper's background papers, citation, author and disclaimer lines, a transcript's caveat, a signature line
+    re.compile(r"^(?:background papers?|suggested citation|how to cite(?: this (?:report|paper))?|cite as|authors?"
+               r"|report author|contact officer|lead officer)\s*:|^paper prepared by\b|^the views expressed (?:are|in)\b"
+               r"|^uncorrected (?:transcript|oral evidence)\b|^signed\s*\.{3,}|^(?:this|the) (?:article|page|story|post)"
+               r" was (?:updated|amended|corrected)\b|^(?:guest )?(?:blog post|blog|post|article) by [A-Z]"
+               r"|^(?:published|posted|updated)(?: on)?:? (?:\d{1,2}(?:st|nd|rd|th)? " + _MONTH + r"|\d{1,2}[:.]\d\d)$",
+               re.IGNORECASE),
     # a chart's or table's source line, and an endnote ("[3] See our earlier report, Homes and Health (2024).")
     re.compile(r"^sources?\s*:\s*\S|^\[\d{1,3}\]\s", re.IGNORECASE),
     # a running footer that ends with its page number ("Example ICB Board \u2013 28 January 2027 \u2013 Item 11 Page 2")
@@ -107,7 +123,7 @@ _SHORT_RULES = (
     # a reader's comment's header ("Margaret T | 17 March 2027, 8:02am")
     re.compile(rf"^[^|.!?]{{1,40}}\s\|\s{_DATE}", re.IGNORECASE),
     # a link between a news story's paragraphs, and a newsletter box's promise
-    re.compile(r"^(?:read more|read next|see also|related|more on this(?: story)?|also read|listen|watch"
+    re.compile(r"^(?:read more|read next|see also|related(?: \w+)?|more on this(?: story)?|also read|listen|watch"
                r"|(?:previous|next|older|newer) (?:post|article|story|page|entry))\s*:\s*\S"
                r"|\b(?:straight )?(?:to|in) your inbox\b|^(?:enter )?(?:your )?e-?mail(?: address)?\*?$|\bno spam\b"
                r"|^by (?:signing up|subscribing|registering)\b|^get (?:the|our) [^.!?]{0,40}\b(?:bulletin|newsletter|e-?news)$",
@@ -118,7 +134,8 @@ _SHORT_RULES = (
     re.compile(r"\bdonate (?:now|today)\b|\bunsubscribe\b|\blog(?:ged)? in\b.{0,40}\b(?:comment|keep reading|continue)"
                r"|^embargoed\b|^(?:website|site) (?:designed|built|by)\b", re.IGNORECASE),
     # a stamp opens the line ("the strategy was last reviewed in March 2023" is prose)
-    re.compile(r"^(?:this )?(?:page )?(?:was )?(?:last (?:reviewed|updated|modified)|next review due)(?: on)?:?\s*"
+    re.compile(r"^(?:this )?(?:page )?(?:was )?(?:last (?:reviewed|updated|modified)(?: and (?:reviewed|updated))?"
+               r"|next review due)(?: on)?:?\s*"
                + _DATE, re.IGNORECASE),
 )
 _SHORT_RULE_WORDS = 40
