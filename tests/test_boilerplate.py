@@ -106,7 +106,12 @@ def test_a_menu_pasted_without_blank_lines_is_split_into_its_items_and_is_furnit
     "Was this page useful? Yes \u00b7 No", "Most read this week", "Related reading: Shared care records - where now?",
     "Page last reviewed and updated on 14 October 2024.", "Published 15 April", "Published 09:55", "Version 3.1",
     "This article was updated on 3 February to include a response from the ICB.", "Liked by 45 others",
-    "Blog post by Sam Example, parent carer, 30 June 2019", "Did you find what you were looking for?", "\u00a310 could pay for a befriending phone call every week for a month.", "Source: Example analysis of published acute discharge statistics and workforce estimates.",
+    "Blog post by Sam Example, parent carer, 30 June 2019", "Did you find what you were looking for?",
+    "For immediate release: 2 April 2024", "Minute book reference: 91/97", "Our ref: TBC/24/0712",
+    "Keywords: integrated care; adult social care", "Report status: For decision", "Posted 3 days ago",
+    "5 comments \u00b7 29 shares", "8:14 PM \u00b7 6 Oct", "Comments on this post are moderated and may take a day.",
+    "These minutes are subject to approval at the next meeting.", "Printed on recycled paper. Please pass it on.",
+    "Sam Example | Local democracy reporter", "Issued 22 Mar 24", "cc: Chief Executives, partner organisations", "\u00a310 could pay for a befriending phone call every week for a month.", "Source: Example analysis of published acute discharge statistics and workforce estimates.",
 ])
 def test_pasted_page_furniture_is_boilerplate(line):
     assert is_boilerplate(line)
@@ -126,6 +131,8 @@ def test_pasted_page_furniture_is_boilerplate(line):
     "We will not ignore what carers told us about respite.", "Get the support you need at home from our reablement team.",
     "Councils told us that the ICB's page 4 figures were wrong.",
     "Purpose: to agree how the pooled budget for home care will be shared between the council and the ICB.",
+    "Comments from residents were mostly about delays in getting home from hospital.",
+    "Our reference point is the 2019 plan, which promised pooled budgets.",
     "Author of the strategy, the director of public health, said prevention must come first.",
     "Published in March, the plan sets out how the council and the ICB will cut delayed discharges.",
 ])

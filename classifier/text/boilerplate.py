@@ -50,7 +50,10 @@ _EXACT = re.compile(
     r"|agenda item:? ?\d+[a-z]?|(?:wards?|ward\(s\)) affected:.{0,40}|key decision:? (?:yes|no)\b.{0,60}"
     r"|purpose:? for (?:information|decision|approval|assurance|discussion|noting|note)|respondent type:.{0,60}"
     r"|view (?:this email|it|this newsletter) in (?:your|a|the) browser|\u2190? ?older posts|newer posts ?\u2192?"
-    r"|version \d+(?:\.\d+)*|liked by \d+ (?:others|people)"
+    r"|version \d+(?:\.\d+)*|liked by \d+ (?:others|people)|translate post|for immediate release(?::? .{0,40})?"
+    r"|(?:minute book|complaint|our|your) ref(?:erence)?:? ?[\w/.-]+|(?:report status|date submitted|keywords|cc"
+    r"|appendices|previous consideration):.{0,120}|posted \d+ (?:minutes|hours|days|weeks) ago"
+    r"|\d+ comments? \u00b7 \d+ shares?|\d{1,2}:\d\d ?[ap]m \u00b7 \d{1,2} " + _MONTH + r"(?: \d{4})?"
     r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
     r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)"
     r")$", re.IGNORECASE)
@@ -109,6 +112,11 @@ _SHORT_RULES = (
     # ("care homes registered in England fell" is prose: only a registration's own wording counts)
     re.compile(r"\bregistered charity\b|\bcharity (?:no|number)\b|\bcompany (?:limited by guarantee|registered in"
                r"|no\.|number)\b|\bregistered office\b", re.IGNORECASE),
+    # moderation notes, draft stamps, print notes and a reporter's name with their beat
+    re.compile(r"^comments (?:are closed|on this (?:post|article))\b"
+               r"|^(?:these minutes are |draft\s*\W\s*)?subject to approval at the next meeting|^printed on recycled paper"
+               r"|^[A-Z][\w'\u2019-]+(?: [A-Z][\w'\u2019-]+){1,3} \| [\w ]{0,30}(?:reporter|correspondent|editor)$"
+               r"|^issued:? " + _DATE + r"$", re.IGNORECASE),
     # a paper's background papers, citation, author and disclaimer lines, a transcript's caveat, a signature line
     re.compile(r"^(?:background papers?|suggested citation|how to cite(?: this (?:report|paper))?|cite as|authors?"
                r"|report author|contact officer|lead officer)\s*:|^paper prepared by\b|^the views expressed (?:are|in)\b"
