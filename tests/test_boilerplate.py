@@ -191,7 +191,7 @@ def test_links_between_paragraphs_and_newsletter_prompts_are_furniture(line):
 
 def test_short_paragraphs_after_a_lead_in_are_its_items_in_one_style():
     # bullets dropped by a browser: one block of lines
-    page = ("The council will:\ninvest \u00a32m in reablement\nrecruit 40 more home care workers\n"
+    page = ("The council will:\ninvest \u00a32m in reablement over three years\nrecruit 40 more home care workers\n"
             "publish a joint discharge dashboard every month\n\nThe plan was welcomed by the ICB.")
     assert [k for k, _ in _kinds(page)] == ["body", "list_item", "list_item", "list_item", "body"]
     # items as paragraphs of their own, in one style (all with a full stop); a heading-like item is not a menu

@@ -264,11 +264,17 @@ def test_lines_broken_by_hand_are_paragraphs_of_their_own_but_wrapped_lines_join
                "NHS continuing care and home care will grow by a fifth next year, and\n"
                "that the joint team will report to the health and wellbeing board.")
     assert _texts(wrapped) == [" ".join(wrapped.split())]
-    # In a block of lines broken by hand, a full line followed by one in lower case is still a wrapped line.
-    mixed = ("Our priorities:\nSupporting carers\nJoining up discharge so that people get home from hospital\n"
+    # In a block of lines broken by hand, a full line followed by one in lower case is still a wrapped line...
+    mixed = ("Our priorities\nSupporting carers\nJoining up discharge so that people get home from hospital\n"
              "sooner\nHousing")
-    assert _texts(mixed) == ["Our priorities:", "Supporting carers",
+    assert _texts(mixed) == ["Our priorities", "Supporting carers",
                              "Joining up discharge so that people get home from hospital sooner", "Housing"]
+    # ...except after a lead-in, where lines in lower case are items unless one stops on "the", "and" or a comma
+    items = ("The council will:\ninvest \u00a32m in reablement over three years\nrecruit 40 more home care workers\n"
+             "publish a joint discharge dashboard every month and the\nfigures behind it")
+    assert _texts(items) == ["The council will:", "invest \u00a32m in reablement over three years",
+                             "recruit 40 more home care workers",
+                             "publish a joint discharge dashboard every month and the figures behind it"]
 
 
 def test_items_ending_in_semicolons_are_split_even_when_each_fills_the_line():

@@ -45,6 +45,7 @@ _OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at
                        r"|be|as|its|their|our|this|these|than|into)|[,\u2013\u2014-])$", re.MULTILINE)
 _FOOTNOTE_LINES = 4
 _FOOTNOTE = re.compile(r"^\d{1,3}[^\S\n]+[A-Z\u201c\"]", re.MULTILINE)
+_LEAD_IN = re.compile(r":[\"'\u201d\u2019)\]]*$", re.MULTILINE)
 _ITEM_END = re.compile(r";(?:[^\S\n]+(?:and|or))?$", re.MULTILINE)
 _TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
@@ -127,7 +128,8 @@ _FIRST_WORD = re.compile(r"^\S+", re.MULTILINE)
 
 
 def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_block: np.ndarray,
-                      forced: np.ndarray, terminal: np.ndarray, capital: np.ndarray) -> np.ndarray:
+                      forced: np.ndarray, terminal: np.ndarray, capital: np.ndarray, lead_in: np.ndarray,
+                      open_end: np.ndarray) -> np.ndarray:
     """Breaks after the lines of blocks whose lines were broken by hand, not wrapped (between lines i and i + 1).
 
     A browser copies a list without its bullets: one item per line, no blank lines ("The council will:" /
@@ -150,6 +152,14 @@ def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_bl
     n_fit = np.bincount(block[this], weights=open_break & fits, minlength=block[-1] + 1)
     by_hand = (n_fit >= 1) & (2 * n_fit >= n_open)
     wrapped = ~fits & ~terminal[this] & ~capital[nxt]
+    # After a lead-in ("The council will:", on a line of this block or ending the block before), the lines are a
+    # list's items, lower case or not: only a line that stops on "the", "and" or a comma runs on into the next.
+    index = np.arange(m)
+    last_lead = np.maximum.accumulate(np.where(lead_in, index, -1))
+    block_start = np.flatnonzero(new_block)[block]
+    listed = (last_lead >= block_start) & (last_lead < index)
+    listed |= np.concatenate(([False], lead_in[:-1]))[block_start]
+    wrapped &= ~(listed[this] & ~open_end[this])
     return open_break & by_hand[block[this]] & ~wrapped
 
 
@@ -258,7 +268,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     breaks = forced | ends_before_heading | np.where(width[this] > _WRAP_LIMIT, unwrapped,
                                                      np.where(terminal[this], sentence_ends_short_line,
                                                               heading_then_capital))
-    breaks |= _deliberate_lines(joined, length, width, new_block, forced, terminal, capital)
+    lead_in = _flags(_LEAD_IN, joined, line_start + length, at_end=True)
+    breaks |= _deliberate_lines(joined, length, width, new_block, forced, terminal, capital, lead_in, open_end)
     # Items of a list without bullets end with ";" or "; and": two such line ends in one block are a list's
     # items, not a wrap that happened to fall after a semicolon.
     item_end = _flags(_ITEM_END, joined, line_start + length, at_end=True)
