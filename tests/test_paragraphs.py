@@ -312,3 +312,15 @@ def test_a_section_heading_after_a_full_line_that_ends_a_sentence_is_a_heading_o
            "3\n"
            "shortfall will be met by reducing preventative services.")
     assert segment(cut)[0].text.endswith("Without further funding, the")
+
+
+def test_header_lines_broken_by_hand_do_not_make_the_wrapped_paragraphs_after_them_lines_too():
+    # a board paper pasted from a PDF without blank lines: short header lines, then wrapped prose in one block
+    paper = ("Date of meeting: 28 January 2027\nAgenda item: 11\nReport author: Programme Manager\n"
+             "Executive summary\n"
+             "Two of the three places are on track to meet their Better Care Fund metrics for\n"
+             "2026/27. Lynford continues to have the highest number of patients waiting to leave\n"
+             "hospital, averaging 58 a day in December against a plan of 40, largely because of a\n"
+             "shortage of home care in the rural north of the place.")
+    texts = _texts(paper)
+    assert texts[-1].startswith("Two of the three places") and texts[-1].endswith("rural north of the place.")

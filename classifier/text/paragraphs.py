@@ -46,6 +46,7 @@ _OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at
 _FOOTNOTE_LINES = 4
 _FOOTNOTE = re.compile(r"^\d{1,3}[^\S\n]+[A-Z\u201c\"]", re.MULTILINE)
 _LEAD_IN = re.compile(r":[\"'\u201d\u2019)\]]*$", re.MULTILINE)
+_STOP = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 _ITEM_END = re.compile(r";(?:[^\S\n]+(?:and|or))?$", re.MULTILINE)
 _TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
@@ -128,8 +129,8 @@ _FIRST_WORD = re.compile(r"^\S+", re.MULTILINE)
 
 
 def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_block: np.ndarray,
-                      forced: np.ndarray, terminal: np.ndarray, capital: np.ndarray, lead_in: np.ndarray,
-                      open_end: np.ndarray) -> np.ndarray:
+                      decided: np.ndarray, terminal: np.ndarray, capital: np.ndarray, lead_in: np.ndarray,
+                      stop: np.ndarray, open_end: np.ndarray) -> np.ndarray:
     """Breaks after the lines of blocks whose lines were broken by hand, not wrapped (between lines i and i + 1).
 
     A browser copies a list without its bullets: one item per line, no blank lines ("The council will:" /
@@ -144,23 +145,31 @@ def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_bl
         return np.zeros(0, dtype=bool)
     first_word = _ints(map(len, _FIRST_WORD.findall(joined)), m)
     this, nxt = slice(None, -1), slice(1, None)
-    open_break = ~forced & ~new_block[nxt] & (width[this] <= _WRAP_LIMIT)
+    open_break = ~decided & ~new_block[nxt] & (width[this] <= _WRAP_LIMIT)
     fits = length[this] + 1 + first_word[nxt] <= _ROOM * width[this]
     block = np.cumsum(new_block) - 1
-    # Per block: open breaks and deliberate ones (a break belongs to the block of the line before it).
-    n_open = np.bincount(block[this], weights=open_break, minlength=block[-1] + 1)
-    n_fit = np.bincount(block[this], weights=open_break & fits, minlength=block[-1] + 1)
+    # The open breaks (those the rules above did not already make: a heading's, an item's) after lines that do
+    # not end a sentence, and the deliberate ones among them, counted per run of lines between sentence ends (a
+    # break belongs to the run of the line before it). A paragraph's last line is short in any text, so a break
+    # after a sentence's end says nothing; and a PDF pasted without blank lines puts a paper's header lines and
+    # its wrapped paragraphs in one block.
+    run = np.cumsum(new_block | np.concatenate(([False], terminal[:-1]))) - 1
+    counted = open_break & ~terminal[this]
+    n_open = np.bincount(run[this], weights=counted, minlength=run[-1] + 1)
+    n_fit = np.bincount(run[this], weights=counted & fits, minlength=run[-1] + 1)
     by_hand = (n_fit >= 1) & (2 * n_fit >= n_open)
     wrapped = ~fits & ~terminal[this] & ~capital[nxt]
-    # After a lead-in ("The council will:", on a line of this block or ending the block before), the lines are a
-    # list's items, lower case or not: only a line that stops on "the", "and" or a comma runs on into the next.
+    # After a lead-in ("The council will:", on a line of this block or ending the block before) and before the
+    # next full stop, the lines are a list's items, lower case or not: only a line that stops on "the", "and" or a
+    # comma runs on into the next.
     index = np.arange(m)
     last_lead = np.maximum.accumulate(np.where(lead_in, index, -1))
+    last_stop = np.concatenate(([-1], np.maximum.accumulate(np.where(stop, index, -1))[:-1]))
     block_start = np.flatnonzero(new_block)[block]
-    listed = (last_lead >= block_start) & (last_lead < index)
-    listed |= np.concatenate(([False], lead_in[:-1]))[block_start]
+    listed = (last_lead >= block_start) & (last_lead < index) & (last_stop < last_lead)
+    listed |= np.concatenate(([False], lead_in[:-1]))[block_start] & (last_stop < block_start)
     wrapped &= ~(listed[this] & ~open_end[this])
-    return open_break & by_hand[block[this]] & ~wrapped
+    return open_break & by_hand[run[this]] & ~wrapped
 
 
 def _repeated(lines: list[str]) -> np.ndarray:
@@ -269,7 +278,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
                                                      np.where(terminal[this], sentence_ends_short_line,
                                                               heading_then_capital))
     lead_in = _flags(_LEAD_IN, joined, line_start + length, at_end=True)
-    breaks |= _deliberate_lines(joined, length, width, new_block, forced, terminal, capital, lead_in, open_end)
+    stop = _flags(_STOP, joined, line_start + length, at_end=True)
+    breaks |= _deliberate_lines(joined, length, width, new_block, breaks, terminal, capital, lead_in, stop, open_end)
     # Items of a list without bullets end with ";" or "; and": two such line ends in one block are a list's
     # items, not a wrap that happened to fall after a semicolon.
     item_end = _flags(_ITEM_END, joined, line_start + length, at_end=True)
