@@ -286,10 +286,15 @@ def test_a_footnote_and_a_running_header_at_a_page_break_are_furniture_and_the_c
 
 
 def test_readers_comments_under_an_article_are_furniture():
-    page = ("The ICB has cut its contribution to the joint discharge fund by \u00a312m.\n\n3 comments\n\n"
+    article = "\n\n".join(["The ICB has cut its contribution to the joint discharge fund by \u00a312m, and the council "
+                           "says it was not consulted before the board took the decision in private last week."] * 3)
+    page = (article + "\n\n3 comments\n\n"
             "Margaret T | 17 March 2027, 8:02am\n\n"
             "Same thing happened here two years ago. The council ended up picking up the bill.\n\n"
             "Ken B | 17 March 2027, 11:40am\n\nNobody asks the care homes what they think, as usual.")
-    assert [k for k, _ in _kinds(page)] == ["body"] + ["boilerplate"] * 5
+    assert [k for k, _ in _kinds(page)] == ["body"] * 3 + ["boilerplate"] * 5
+    # a blog post's meta line at its head ("0 comments") does not make the post furniture
+    post = "Posted by the cabinet member\n\n0 comments\n\n" + article
+    assert [k for k, _ in _kinds(post)][-3:] == ["body"] * 3
     # a consultation response's own "Comments" heading is not a count of readers' comments
     assert [k for k, _ in _kinds("Comments\n\nWe support the pooled budget for home care.")][-1] == "body"

@@ -268,9 +268,19 @@ _RELEASE_END = re.compile(r"^(?:[-*#\s]*ends[-*#\s]*|notes? (?:to|for) (?:editor
 _COMMENTS = re.compile(r"^(?:\d+ comments?|comments \(\d+\))$", re.IGNORECASE)
 
 
+COMMENTS_AFTER = 3  # paragraphs of argument before a count of comments ("0 comments" also heads a blog post)
+_ARGUMENT_WORDS = 25
+
+
 def _after_the_release(blocks: list[Block]) -> list[Block]:
-    end = next((i for i, b in enumerate(blocks) if b.kind == "boilerplate"
-                and (_RELEASE_END.match(b.text) or _COMMENTS.match(b.text))), None)
+    before = 0
+    end = None
+    for i, b in enumerate(blocks):
+        if b.kind == "boilerplate" and (_RELEASE_END.match(b.text)
+                                        or (_COMMENTS.match(b.text) and before >= COMMENTS_AFTER)):
+            end = i
+            break
+        before += b.tagged and not _short(b, _ARGUMENT_WORDS)
     if end is None:
         return blocks
     return blocks[:end] + [b if b.kind == "boilerplate" else replace(b, kind="boilerplate") for b in blocks[end:]]
