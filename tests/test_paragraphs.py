@@ -312,6 +312,8 @@ def test_a_section_heading_after_a_full_line_that_ends_a_sentence_is_a_heading_o
            "3\n"
            "shortfall will be met by reducing preventative services.")
     assert segment(cut)[0].text.endswith("Without further funding, the")
+    # "Who we are" stops on a verb, not on a word that runs on: it is a heading
+    assert [(s.kind, s.text) for s in segment("Who we are\n\nWe plan care together.")][0] == (HEADING, "Who we are")
 
 
 def test_header_lines_broken_by_hand_do_not_make_the_wrapped_paragraphs_after_them_lines_too():

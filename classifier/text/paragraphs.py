@@ -41,8 +41,9 @@ _ITEM = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1
 _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents|attachments|reasons? for (?:the )?"
                     r"decision|alternative options considered)[^\S\n]*:$", re.IGNORECASE | re.MULTILINE)
 _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
-_OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at|from|that|which|who|is|are|was|were"
-                       r"|be|as|its|their|our|this|these|than|into)|[,\u2013\u2014-])$", re.MULTILINE)
+# A line that stops on one of these runs on into the next ("Who we are" is a heading: verbs are not here).
+_OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at|from|that|which|as|its|their|our"
+                       r"|this|these|than|into)|[,\u2013\u2014-])$", re.MULTILINE)
 _FOOTNOTE_LINES = 4
 _FOOTNOTE = re.compile(r"^\d{1,3}[^\S\n]+[A-Z\u201c\"]", re.MULTILINE)
 _LEAD_IN = re.compile(r":[\"'\u201d\u2019)\]]*$", re.MULTILINE)
