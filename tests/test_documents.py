@@ -294,6 +294,9 @@ def test_a_paragraph_cut_by_a_page_break_is_read_whole_when_stored_tagged_and_re
     halves = [p for p in doc["paragraphs"] if p["text"] in (first, second)]
     assert len(halves) == 2 and all(p["statement_id"] for p in halves)
     assert read.count(f"{first} {second}") == 2 and first not in read and second not in read
+    # both halves are searchable by the whole paragraph's meaning: one vector, the whole's
+    vectors = [v for _, vecs in trained.store.vectors([p["statement_id"] for p in halves]) for v in vecs]
+    assert len(vectors) == 2 and (vectors[0] == vectors[1]).all()
     read.clear()
     tagged = client.post("/api/v1/tag", json={"text": text, "title": FIELDS["title"]}).get_json()
     assert read.count(f"{first} {second}") == 2
