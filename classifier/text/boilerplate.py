@@ -27,7 +27,8 @@ _EXACT = re.compile(
     r"|search(?: this site| the site| our site| jobs)?|home|breadcrumb|you are here:?.*|print(?: this page)?|share(?: this(?: page| article| story| post)?)?"
     r"(?: on \w+)?|share:|addtoany|tweet|email this(?: page)?|follow us(?: on .*)?|like us on facebook"
     r"|did you (?:enjoy|find) (?:this|the) (?:article|page|story|post)(?: useful| helpful)?\??"
-    r"|was this (?:(?:page|article|information) )?(?:useful|helpful)\??(?:\s*[\u00b7/|]?\s*(?:yes|no))*|yes|no|yes no"
+    r"|(?:is|was) this (?:(?:page|article|information) )?(?:useful|helpful)\??(?:\s*[\u00b7/|]?\s*(?:yes|no))*|yes|no"
+    r"|yes no"
     r"|rate this page"
     r"|more (?:news|stories|like this)"
     r"|latest news|news|press releases?|previous(?: article| post)?|next(?: article| post)?"
@@ -43,7 +44,7 @@ _EXACT = re.compile(
     r"|copy link|comments(?: \(\d+\))?|follow|listen|stay in touch|support our work|email|items"
     r"|(?:log|sign) ?(?:in|out)|register|my account|member(?:s'?)? (?:login|log in|area)"
     r"|\d+ comments?|comments are closed|leave a (?:comment|reply)|update (?:your )?browser|ignore|dismiss"
-    r"|(?:is|was) this page (?:useful|helpful)\??|did you find what you were looking for\??"
+    r"|did you find what you were looking for\??"
     # board papers' and evidence's reference lines
     r"|classification:? (?:official(?:[- ]sensitive)?|public|not protectively marked)"
     r"|(?:paper|report|evidence|response|document|item|forward plan) ref(?:erence)?(?: no\.?)?:? ?[\w/.-]+(?: [\w/.-]+)?"
@@ -170,7 +171,8 @@ _WIDE_GAP = re.compile(r"\t|\s{3,}")
 
 def has_spaced_menu(raw: str) -> bool:
     """Whether some line of a short raw text is a row of three or more short items set apart by wide gaps."""
-    if len(raw) > _MAX_CHARS or len(raw.split()) > _SHORT_RULE_WORDS:
+    # (most paragraphs have no wide gap at all: the cheap test first)
+    if not _WIDE_GAP.search(raw) or len(raw) > _MAX_CHARS or len(raw.split()) > _SHORT_RULE_WORDS:
         return False
     for line in raw.splitlines():
         items = [item for item in _WIDE_GAP.split(line.strip()) if item]

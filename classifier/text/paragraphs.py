@@ -44,12 +44,14 @@ _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTIL
 # A line that stops on one of these runs on into the next ("Who we are" is a heading: verbs are not here).
 _OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at|from|that|which|as|its|their|our"
                        r"|this|these|than|into)|[,\u2013\u2014-])$", re.MULTILINE)
-_FOOTNOTE_LINES = 4
-_FOOTNOTE = re.compile(r"^\d{1,3}[^\S\n]+[A-Z\u201c\"]", re.MULTILINE)
-_LEAD_IN = re.compile(r":[\"'\u201d\u2019)\]]*$", re.MULTILINE)
-_STOP = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
-_ITEM_END = re.compile(r";(?:[^\S\n]+(?:and|or))?$", re.MULTILINE)
-_TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)
+# How a line (or a paragraph: these match at the end of a text too) ends or starts; structure.py reads
+# paragraphs with the same patterns.
+FOOTNOTE = re.compile(r"^\d{1,3}[^\S\n]+[A-Z\u201c\"]", re.MULTILINE)       # "12 Example Institute analysis ..."
+_FOOTNOTE_LINES = 4  # how far above its page number a footnote can start
+LEAD_IN = re.compile(r":[\"'\u201d\u2019)\]]*$", re.MULTILINE)              # "The council will:"
+SENTENCE_STOP = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)  # a full stop
+ITEM_END = re.compile(r";(?:[^\S\n]+(?:and|or))?$", re.MULTILINE)           # "...;" or "...; and"
+TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)   # any of those ends
 # Lines longer than this are not hard-wrapped: each one is a paragraph in its own right.
 _WRAP_LIMIT = 130
 _HEADING_MAX_WORDS = 12
@@ -129,7 +131,7 @@ def _flags(pattern: re.Pattern, joined: str, positions: np.ndarray, at_end: bool
 _FIRST_WORD = re.compile(r"^\S+", re.MULTILINE)
 
 
-def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_block: np.ndarray,
+def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_block: np.ndarray, block: np.ndarray,
                       decided: np.ndarray, terminal: np.ndarray, capital: np.ndarray, lead_in: np.ndarray,
                       stop: np.ndarray, open_end: np.ndarray) -> np.ndarray:
     """Breaks after the lines of blocks whose lines were broken by hand, not wrapped (between lines i and i + 1).
@@ -148,7 +150,6 @@ def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_bl
     this, nxt = slice(None, -1), slice(1, None)
     open_break = ~decided & ~new_block[nxt] & (width[this] <= _WRAP_LIMIT)
     fits = length[this] + 1 + first_word[nxt] <= _ROOM * width[this]
-    block = np.cumsum(new_block) - 1
     # The open breaks (those the rules above did not already make: a heading's, an item's) after lines that do
     # not end a sentence, and the deliberate ones among them, counted per run of lines between sentence ends (a
     # break belongs to the run of the line before it). A paragraph's last line is short in any text, so a break
@@ -203,7 +204,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     line_start = np.cumsum(length + 1) - (length + 1)
     item = _flags(_ITEM, joined, line_start)
     page = _flags(_PAGE_NUMBER, joined, line_start)
-    terminal = _flags(_TERMINAL, joined, line_start + length, at_end=True)
+    terminal = _flags(TERMINAL, joined, line_start + length, at_end=True)
     label = _flags(_LABEL, joined, line_start)
     open_end = _flags(_OPEN_END, joined, line_start + length, at_end=True)
     # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
@@ -236,7 +237,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     running = beside_page & headline & ~page
     candidates = np.flatnonzero(running)
     running[candidates] = repeated([lines[i] for i in candidates.tolist()])
-    footnote = _flags(_FOOTNOTE, joined, line_start) & ~item
+    footnote = _flags(FOOTNOTE, joined, line_start) & ~item
     footnote[1:] &= ~terminal[:-1] & ~new_block[1:]
     footnote[0] = False
     page_ahead = np.zeros(m, dtype=bool)  # a page number within the next few lines of its block: a page's foot
@@ -278,12 +279,12 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     breaks = forced | ends_before_heading | np.where(width[this] > _WRAP_LIMIT, unwrapped,
                                                      np.where(terminal[this], sentence_ends_short_line,
                                                               heading_then_capital))
-    lead_in = _flags(_LEAD_IN, joined, line_start + length, at_end=True)
-    stop = _flags(_STOP, joined, line_start + length, at_end=True)
-    breaks |= _deliberate_lines(joined, length, width, new_block, breaks, terminal, capital, lead_in, stop, open_end)
+    lead_in = _flags(LEAD_IN, joined, line_start + length, at_end=True)
+    stop = _flags(SENTENCE_STOP, joined, line_start + length, at_end=True)
+    breaks |= _deliberate_lines(joined, length, width, new_block, block, breaks, terminal, capital, lead_in, stop, open_end)
     # Items of a list without bullets end with ";" or "; and": two such line ends in one block are a list's
     # items, not a wrap that happened to fall after a semicolon.
-    item_end = _flags(_ITEM_END, joined, line_start + length, at_end=True)
+    item_end = _flags(ITEM_END, joined, line_start + length, at_end=True)
     listed = np.bincount(block, weights=item_end, minlength=block[-1] + 1) >= 2
     breaks |= item_end[this] & listed[block[this]]
 

@@ -14,7 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from classifier.text.boilerplate import RELATED_LEAD, has_spaced_menu, is_boilerplate
-from classifier.text.paragraphs import HEADING, PAGE_NUMBER, segment
+from classifier.text.paragraphs import (FOOTNOTE, HEADING, ITEM_END, LEAD_IN, PAGE_NUMBER, SENTENCE_STOP, TERMINAL,
+                                       segment)
 
 KINDS = ("heading", "body", "list_item", "quote", "boilerplate")
 TAGGED_KINDS = ("heading", "body", "list_item", "quote")
@@ -81,9 +82,6 @@ _CONTENTS = re.compile(r"^(?:table of )?contents:?$", re.IGNORECASE)
 CONTENTS_WORDS = 8
 
 
-_STOPPED = re.compile(r"[.!?]['\"\u2019\u201d)]*$")  # ends with a full stop: a sentence, or a sentence-style item
-
-
 def _blank_between(text: str, before: Block, after: Block) -> bool:
     """Whether a blank line (or a page break) separates two blocks in the document text."""
     gap = text[before.end:after.start]
@@ -127,9 +125,7 @@ RUNNING_REPEATS = 3
 RUNNING_WORDS = 20
 
 
-# A footnote at a page's foot, just before its page number: "12 Corrie Institute analysis of ...".
-_FOOTNOTE = re.compile(r"^\d{1,3}\s+[A-Z\u201c\"]")
-FOOTNOTE_WORDS = 60
+FOOTNOTE_WORDS = 60  # a footnote at a page's foot, just before its page number (see paragraphs.FOOTNOTE)
 
 
 def _running_lines(blocks: list[Block], page_numbers: set[int]) -> list[Block]:
@@ -141,7 +137,7 @@ def _running_lines(blocks: list[Block], page_numbers: set[int]) -> list[Block]:
     for i, b in enumerate(blocks):
         if counts.get(b.text, 0) >= 2 and (i - 1 in page_numbers or i + 1 in page_numbers):
             repeated.add(b.text)  # every time it comes back, the first page's header included
-        elif i + 1 in page_numbers and _FOOTNOTE.match(b.text) and _short(b, FOOTNOTE_WORDS):
+        elif i + 1 in page_numbers and FOOTNOTE.match(b.text) and _short(b, FOOTNOTE_WORDS):
             footnotes.add(i)
     return [replace(b, kind="boilerplate") if b.kind != "boilerplate" and (b.text in repeated or i in footnotes)
             else b for i, b in enumerate(blocks)]
@@ -162,7 +158,7 @@ def _furniture_neighbours(text: str, blocks: list[Block]) -> list[Block]:
             for k in run:
                 # a sentence or an item among them ("ENDS" / "Notes to editors" / "The fund is worth \u00a32bn.")
                 # is content
-                if blocks[k].kind in ("heading", "body") and not _STOPPED.search(blocks[k].text):
+                if blocks[k].kind in ("heading", "body") and not SENTENCE_STOP.search(blocks[k].text):
                     out[k] = replace(blocks[k], kind="boilerplate")
         run.clear()
 
@@ -206,12 +202,10 @@ def _related_lists(text: str, blocks: list[Block]) -> list[Block]:
 # short line without a full stop) or as body.
 ITEM_WORDS = 45
 MIN_ITEMS = 2
-_LEAD_IN = re.compile(r":['\"\u2019\u201d)]*$")
-_SEMICOLON = re.compile(r";(?:\s+(?:and|or))?$")       # an item of a list written as one sentence
 
 
 def _item_style(text: str) -> str:
-    return "semicolon" if _SEMICOLON.search(text) else "stop" if _STOPPED.search(text) else "bare"
+    return "semicolon" if ITEM_END.search(text) else "stop" if SENTENCE_STOP.search(text) else "bare"
 
 
 def _same_list(text: str, blocks: list[Block], items: list[int], j: int) -> tuple[bool, bool]:
@@ -234,7 +228,7 @@ def _same_list(text: str, blocks: list[Block], items: list[int], j: int) -> tupl
 def _unmarked_items(text: str, blocks: list[Block]) -> list[Block]:
     kinds = [b.kind for b in blocks]
     for i, block in enumerate(blocks):
-        if block.kind != "body" or not _LEAD_IN.search(block.text):
+        if block.kind != "body" or not LEAD_IN.search(block.text):
             continue
         items: list[int] = []
         for j in range(i + 1, len(blocks)):
@@ -242,7 +236,7 @@ def _unmarked_items(text: str, blocks: list[Block]) -> list[Block]:
             if candidate.kind in ("list_item", "boilerplate"):
                 continue
             if candidate.kind not in ("heading", "body") or not _short(candidate, ITEM_WORDS) \
-                    or _LEAD_IN.search(candidate.text):
+                    or LEAD_IN.search(candidate.text):
                 break
             goes_on, last = _same_list(text, blocks, items, j)
             if not goes_on:
@@ -290,7 +284,6 @@ def _after_the_release(blocks: list[Block]) -> list[Block]:
 # and running header / "rented homes are not those of an inner-city borough." Each half read alone lost themes
 # the sentence raised. The halves stay two paragraphs of the document (their offsets cut the text between them),
 # but both are read, embedded and tagged as the whole paragraph.
-_ENDS_SENTENCE = re.compile(r"[.!?:;]['\"\u2019\u201d)\]]*$")
 CONTINUING_KINDS = ("body", "quote", "heading")
 
 
@@ -312,7 +305,7 @@ def read_across_page_breaks(blocks: list[Block], text: str | None = None) -> lis
         first, then = blocks[a], blocks[b]
         between = blocks[a + 1:b]
         page_break = bool(between) or (text is not None and "\f" in text[first.end:then.start])
-        if (page_break and first.kind != "heading" and not _ENDS_SENTENCE.search(first.text)
+        if (page_break and first.kind != "heading" and not TERMINAL.search(first.text)
                 and then.kind in CONTINUING_KINDS and then.text[:1].islower()):
             group.extend([a, b] if not group else [b])
         else:
