@@ -19,6 +19,7 @@ from classifier.model.embeddings import CachedEmbedder, Embedder, load_embedder
 from classifier.errors import InvalidInput, JoinedupError, ModelError
 from classifier.text.readers import Document, check_document, checked_field, documents_from_path
 from classifier.text.structure import Block, read_across_page_breaks, structure
+from classifier.text.visible import plain
 from classifier.model.registry import Registry
 from classifier.search.factory import open_search
 import numpy as np
@@ -133,7 +134,7 @@ class Pipeline:
         done = 0
         for ids, _ in self.store.vectors(batch=1000):
             rows = self.store.get(ids.tolist())
-            vectors = self.cached_embedder.embed([rows[int(i)].text for i in ids])
+            vectors = self.cached_embedder.embed([plain(rows[int(i)].text) for i in ids])
             self.store.replace_vectors(list(zip(ids.tolist(), vectors)), self.embedder.name)
             done += len(ids)
         self.store.set_meta("embedder", self.embedder.name)
@@ -148,7 +149,7 @@ class Pipeline:
         if not items:
             return AddResult([], 0, 0)
         scorer = self.scorer()
-        texts = [i.text for i in items]
+        texts = [plain(i.text) for i in items]  # as a document's paragraphs are read (structure)
         vectors = self.cached_embedder.embed(texts)
         proba = scorer.score(texts, vectors)
         thresholds = scorer.model.thresholds

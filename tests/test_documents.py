@@ -4,6 +4,9 @@ import io
 
 import pytest
 
+from classifier.text.paragraphs import rejoin_lines
+from classifier.text.visible import plain
+
 TEXT = """Wexcombe joins up hospital discharge
 
 The county council and the hospital trust have merged their discharge teams, so that a patient who is well
@@ -305,3 +308,23 @@ def test_a_paragraph_cut_by_a_page_break_is_read_whole_when_stored_tagged_and_re
     read.clear()
     trained.retag()
     assert read.count(f"{first} {second}") == 2 and first not in read
+
+
+def test_hidden_characters_and_ligatures_change_no_answer(client):
+    # A paste from a web page (soft hyphens, zero-width spaces) or a PDF (ligatures) is tagged, stored and
+    # found as the text a reader sees; the document keeps the text as it came.
+    dirty = (TEXT.replace("discharge teams", "dis\u00adcharge teams").replace("conversation.", "conversation.\u200b")
+             .replace("fund forty", "\ufb02exibly fund forty").replace("financ", "\ufb01nanc"))
+    clean = dirty.replace("\u00ad", "").replace("\u200b", "").replace("\ufb02", "fl").replace("\ufb01", "fi")
+    as_tagged = [client.post("/api/v1/tag", json={"text": t, "title": FIELDS["title"]}).get_json()["paragraphs"]
+                 for t in (dirty, clean)]
+    assert [(p["kind"], p["text"], p["themes"]) for p in as_tagged[0]] == \
+        [(p["kind"], p["text"], p["themes"]) for p in as_tagged[1]]
+    assert any("flexibly fund forty" in p["text"] for p in as_tagged[0])
+    doc = client.post("/api/v1/documents", json=dict(FIELDS, text=dirty)).get_json()["document"]
+    assert [p["text"] for p in doc["paragraphs"]] == [p["text"] for p in as_tagged[1]]
+    for p in doc["paragraphs"]:  # offsets cut the text as it came
+        assert rejoin_lines(plain(dirty[p["start"]:p["end"]])).endswith(p["text"])
+    one = [client.post("/api/v1/tag", json={"paragraphs": [t]}).get_json()["paragraphs"][0]["scores"]
+           for t in ("Councils need a \ufb01nancial settle\u00adment for care.", "Councils need a financial settlement for care.")]
+    assert one[0] == one[1]

@@ -2,7 +2,9 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from classifier.text.paragraphs import HEADING, PAGE_NUMBER, PARAGRAPH, segment, split_paragraphs
+from classifier.text.paragraphs import HEADING, PAGE_NUMBER, PARAGRAPH, rejoin_lines, segment, split_paragraphs
+from classifier.text.structure import structure
+from classifier.text.visible import plain, visible
 
 
 def test_hard_wrapped_lines_are_rejoined():
@@ -53,10 +55,63 @@ def test_windows_line_endings_and_form_feeds():
                                                         "Third after a page break."]
 
 
+def test_a_word_hyphenated_at_a_line_end_is_one_word_again_and_a_compound_keeps_its_hyphen():
+    # A typeset PDF hyphenates words where lines end; pasted, "preven- tion" matched nothing the tagger knows.
+    lines = ["Councils spend their public health grant on the prevention of harm, on preven-",
+             "tion in schools, on services for people with long-term conditions, and on long-",
+             "term care at home. The county will fund placements for children and place-",
+             "based teams for adults, with the place-",
+             "ment panel meeting monthly."]
+    text = "\n".join(lines)
+    assert [p.text for p in split_paragraphs(text)] == [
+        "Councils spend their public health grant on the prevention of harm, on prevention in schools, on "
+        "services for people with long-term conditions, and on long-term care at home. The county will fund "
+        "placements for children and place-based teams for adults, with the placement panel meeting monthly."]
+    assert [rejoin_lines(f"{a}\n{b}") for a, b in [("NHS-", "led"), ("follow-", "up"), ("short-", "age"),
+                                                    ("a dash -", "stays")]] == [
+        "NHS-led", "follow-up", "shortage", "a dash - stays"]
+    assert rejoin_lines("part-\nnership and integ-\r\nration and co-\nproduction") == \
+        "partnership and integration and co-production"
+
+
+_HIDDEN_PAGE = ("\ufeffHome\n\nCouncils need a \ufb01nancial settlement that re\u00adflects rising demand.\u200b "
+                "The public health grant should be pro\u00adtected for \ufb02exible prevention work.\n\n"
+                "We call on the government to:\n\n- fund the \ufb01rst year of the work\u00adforce plan\n"
+                "- restore the public health grant\n")
+
+
+def test_hidden_characters_and_ligatures_are_read_as_a_reader_sees_them():
+    # A web page's soft hyphens and zero-width spaces and a PDF's ligatures come along with a paste: the
+    # paragraphs are the clean text's, and their offsets still cut the text as it came.
+    clean, origin = visible(_HIDDEN_PAGE)
+    assert "\u00ad" not in clean and "\ufb01" not in clean and "financial" in clean and "flexible" in clean
+    dirty, tidy = structure(_HIDDEN_PAGE), structure(clean)
+    assert [(b.kind, b.text) for b in dirty] == [(b.kind, b.text) for b in tidy]
+    assert [b.text for b in dirty if b.kind == "list_item"] == ["fund the first year of the workforce plan",
+                                                                 "restore the public health grant"]
+    for b in dirty:
+        assert rejoin_lines(plain(_HIDDEN_PAGE[b.start:b.end])).endswith(b.text)
+        assert _HIDDEN_PAGE[b.start:b.end] == _HIDDEN_PAGE[b.start:b.end].strip()
+    assert origin[clean.index("financial")] == _HIDDEN_PAGE.index("\ufb01nancial")
+
+
+_dirty_alphabet = st.sampled_from(list("abc XYZ.,;:-•1") + ["\n", "\n\n", "\u00ad", "\u200b", "\ufb01", "\ufeff"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_dirty_alphabet, max_size=200).map("".join))
+def test_structure_offsets_cut_the_text_as_it_came(text):
+    last_end = 0
+    for b in structure(text):
+        assert 0 <= last_end <= b.start < b.end <= len(text)
+        assert rejoin_lines(plain(text[b.start:b.end])).endswith(b.text)
+        last_end = b.end
+
+
 def test_offsets_point_into_the_original():
     text = "  Intro line.\n\n\tBody text that\n   wraps here.  \n"
     for p in split_paragraphs(text):
-        assert " ".join(text[p.start:p.end].split()) == p.text
+        assert rejoin_lines(text[p.start:p.end]) == p.text
 
 
 _alphabet = st.sampled_from(list("abc XYZ.,;:!?-•*()1234567890") + ["\n", "\n\n", "\r\n", "\t", "\f", "é", "’"])
@@ -76,7 +131,7 @@ def test_offsets_map_back_and_are_ordered(text):
     last_end = 0
     for s in segment(text):
         assert 0 <= last_end <= s.start < s.end <= len(text)
-        assert s.text == " ".join(text[s.start:s.end].split())
+        assert s.text == rejoin_lines(text[s.start:s.end])
         assert s.text and s.text == s.text.strip()
         last_end = s.end
 
@@ -170,7 +225,7 @@ def test_both_ways_of_cutting_lines_agree(text):
         by_regex = segment(text)
     assert by_regex == segment(text)
     for s in by_regex:
-        assert s.text == " ".join(text[s.start:s.end].split())
+        assert s.text == rejoin_lines(text[s.start:s.end])
 
 
 def test_a_long_line_is_continued_by_the_wrapped_lines_after_it():

@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 from classifier.model.codebook import Codebook
 from classifier.model.embeddings import Embedder
 from classifier.text.paragraphs import Paragraph
+from classifier.text.visible import plain
 from classifier.model.context import DocumentLayout
 from classifier.text.boilerplate import is_boilerplate
 from classifier.text.structure import Block, structure
@@ -88,11 +89,13 @@ class ThemeScorer:
         return self.codebook.label(theme_id) if theme_id in self.codebook else theme_id
 
     def score(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
-        """Per-theme probabilities for texts and their embeddings, shape (n, n_themes)."""
+        """Per-theme probabilities for texts and their embeddings, shape (n, n_themes). Texts are read as a
+        reader sees them (``visible.plain``), as their embeddings were made: a stored statement's text is kept
+        as it came, soft hyphens and all."""
         if len(texts) == 0:
             return np.zeros((0, len(self.theme_ids)))
         with threadpool_limits(limits=1, user_api="blas"):  # see training.train: BLAS threads thrash here
-            return self.model.theme_model.predict_proba(texts, vectors)
+            return self.model.theme_model.predict_proba(list(map(plain, texts)), vectors)
 
     def score_documents(self, texts: list[str], vectors: np.ndarray, layouts: list) -> np.ndarray:
         """Per-theme probabilities for rows read in their documents (``features.ThemeModel.document_proba``)."""
@@ -100,7 +103,7 @@ class ThemeScorer:
             return np.zeros((0, len(self.theme_ids)))
         # A model saved before the context stage existed has ``context`` None: the paragraph-alone scores.
         with threadpool_limits(limits=1, user_api="blas"):
-            return self.model.theme_model.document_proba(texts, vectors, layouts)
+            return self.model.theme_model.document_proba(list(map(plain, texts)), vectors, layouts)
 
     def themes_for(self, proba_row: np.ndarray, thresholds: np.ndarray | None = None) -> tuple[ThemeScore, ...]:
         """The themes at or over their thresholds (the paragraph-alone ones unless others are given), best first."""
@@ -111,7 +114,7 @@ class ThemeScorer:
 
     def tag_paragraphs(self, paragraphs: list[Paragraph], vectors: np.ndarray | None = None) -> TagResult:
         """Tag paragraphs (embedding them unless ``vectors`` are given) and roll the themes up."""
-        texts = [p.text for p in paragraphs]
+        texts = [plain(p.text) for p in paragraphs]
         if vectors is None:
             vectors = self.embedder.embed(texts)
         proba = self.score(texts, vectors)
@@ -220,7 +223,7 @@ def tag_jsonl(scorer: ThemeScorer, lines, batch_size: int = 1024):
     from classifier.errors import InvalidInput
 
     def flush(batch):
-        texts = [t for _, t in batch]
+        texts = [plain(t) for _, t in batch]
         proba = scorer.score(texts, scorer.embedder.embed(texts))
         for (ident, text), row in zip(batch, proba):
             themes = [] if is_boilerplate(text) else [t.id for t in scorer.themes_for(row)]

@@ -339,8 +339,39 @@ def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
         lo = hi
 
 
+# A word a typesetter hyphenated at a line's end ("preven-" / "tion") is one word again; a compound that broke
+# at its own hyphen ("long-" / "term", "NHS-" / "led", "follow-" / "up") keeps it. The two cannot be told apart
+# without a dictionary, so the hyphen stays after an acronym, before a short function word, and after one of
+# these compound heads unless what follows is a suffix ("place-" / "ment", "short-" / "age").
+_HYPHEN_AT_LINE_END = re.compile(r"\b([A-Za-z]+)-[ \t]*(?:\r\n|[\n\r\x0b\x1c-\x1e\x85\u2028\u2029])\s*(?=([a-z]+))")
+_COMPOUND_HEADS = frozenset("""
+    age anti bed city co council cross decision discharge drop end evidence extra face family first front full half
+    high home joined joint large long low means multi needs non one outcome outcomes person place post real ring
+    risk second self short sign single small spot step stop system third top upper user value well whole working
+    year two three four five six seven eight nine ten twelve twenty
+""".split())
+_FUNCTION_WORDS = frozenset("a and at by down for in of off on or out over the to up".split())
+_SUFFIX = re.compile(r"(?:ment|ful|less|ness|is|iz|ity|ier|iest|ing|ed|er|al|ly|ship|tion|sion|ance|ence|ant|ent|"
+                     r"atic|ic|teen|ty|age|lor|nel|ple|ary|est|ous|ive|ure|ping|ped|ner)")
+
+
+def _rejoin(m: re.Match) -> str:
+    head, tail = m.group(1), m.group(2)
+    keep = (head.isupper() and len(head) > 1 or tail in _FUNCTION_WORDS
+            or head.lower() in _COMPOUND_HEADS and not _SUFFIX.match(tail))
+    return head + ("-" if keep else "")
+
+
+def rejoin_lines(text: str) -> str:
+    """A multi-line run of text as one paragraph's words: whitespace collapsed, and words hyphenated across a
+    line end rejoined."""
+    if "-" in text:
+        text = _HYPHEN_AT_LINE_END.sub(_rejoin, text)
+    return " ".join(text.split())
+
+
 def _collapse(text: str, start: int, end: int, line: str | None) -> str:
-    return " ".join((line if line is not None else text[start:end]).split())
+    return " ".join(line.split()) if line is not None else rejoin_lines(text[start:end])
 
 
 def segment(text: str, max_paragraphs: int | None = None) -> list[Segment]:

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from classifier.text.visible import visible
 from classifier.text.boilerplate import RELATED_LEAD, has_spaced_menu, is_boilerplate
 from classifier.text.paragraphs import (FOOTNOTE, HEADING, ITEM_END, LEAD_IN, PAGE_NUMBER, SENTENCE_STOP, TERMINAL,
                                        segment)
@@ -317,8 +318,18 @@ def read_across_page_breaks(blocks: list[Block], text: str | None = None) -> lis
 def structure(text: str, max_paragraphs: int | None = None) -> list[Block]:
     """The paragraphs of a document text in order, numbered from 0, with kinds and offsets.
 
-    ``max_paragraphs`` stops early with PayloadTooLarge (see ``segment``).
+    ``max_paragraphs`` stops early with PayloadTooLarge (see ``segment``). The text is read as a reader sees
+    it (``visible``: no soft hyphens or zero-width characters, ligatures spelt out); the blocks' texts are that
+    reading and their offsets cut the text as given.
     """
+    seen, origin = visible(text)
+    blocks = _structure(seen, max_paragraphs)
+    if origin is None:
+        return blocks
+    return [replace(b, start=int(origin[b.start]), end=int(origin[b.end - 1]) + 1) for b in blocks]
+
+
+def _structure(text: str, max_paragraphs: int | None) -> list[Block]:
     blocks, page_numbers = [], set()
     for seg in segment(text, max_paragraphs=max_paragraphs):
         if seg.kind == PAGE_NUMBER:
