@@ -108,6 +108,26 @@ def test_structure_offsets_cut_the_text_as_it_came(text):
         last_end = b.end
 
 
+def test_bullets_from_word_and_from_pdfs_made_by_word_start_items():
+    # A PDF made from Word gives its Symbol and Wingdings bullets as private-use characters (U+F0B7, U+F0A7),
+    # and a paste from Word gives second-level items as "o" and a tab; all of them once ran into one paragraph.
+    text = ("The partnership will:\n\n\uf0b7\tshare one waiting list for care at home\n"
+            "\uf0b7\tfund forty step-down beds from the pooled budget\n"
+            "o\tkeep ten of them for people leaving mental health wards\n"
+            "\uf0a7\tpublish the waiting times every month\n\u2756 review the plan in a year\n\n"
+            "Home care o the side of the road is not a list.\n")
+    blocks = structure(text)
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("body", "The partnership will:"),
+        ("list_item", "share one waiting list for care at home"),
+        ("list_item", "fund forty step-down beds from the pooled budget"),
+        ("list_item", "keep ten of them for people leaving mental health wards"),
+        ("list_item", "publish the waiting times every month"),
+        ("list_item", "review the plan in a year"),
+        ("body", "Home care o the side of the road is not a list.")]
+    assert all(text[b.start:b.end] == b.text for b in blocks)
+
+
 def test_offsets_point_into_the_original():
     text = "  Intro line.\n\n\tBody text that\n   wraps here.  \n"
     for p in split_paragraphs(text):

@@ -33,8 +33,13 @@ _OTHER_BREAKS = re.compile("[\x0b\x1c\x1d\x1e\x85]")
 # anchored to a line with (?m) and uses [^\S\n] for "whitespace", so no match runs on into the next line.
 _PAGE_NUMBER = re.compile(r"^(?:page[^\S\n]+)?\d{1,4}(?:[^\S\n]*(?:of|/)[^\S\n]*\d{1,4})?$"
                           r"|^[-\u2013\u2014][^\S\n]*\d{1,4}[^\S\n]*[-\u2013\u2014]$", re.IGNORECASE | re.MULTILINE)
-_ITEM = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\u27a2\u25ba\u2713*+\-\u2013\u2014]"
-                   r"|\(?\d{1,3}[.)]|\(?[a-z][.)]|\((?:[ivx]{1,4}|[a-z])\))[^\S\n]+", re.MULTILINE)
+# What starts a list item: a bullet, a number or a letter. Bullets include the private-use characters a PDF
+# made from Word gives for its Symbol and Wingdings bullets (U+F0B7, U+F0A7, ...), and Word's second- and
+# third-level "o" and "\u00a7" when a tab follows them, as a paste from Word gives them.
+ITEM_MARKER = (r"(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\u27a2\u25ba\u2713*+\-\u2013\u2014"
+               r"\u2043\u2219\u2192\u2666\u25c6\u25c7\u25b6\u25b8\u2714\u2756\u27a4\uf0a7\uf0b7\uf0d8\uf0e0\uf0fc]"
+               r"|[o\u00a7](?=\t)|\(?\d{1,3}[.)]|\(?[a-z][.)]|\((?:[ivx]{1,4}|[a-z])\))")
+_ITEM = re.compile(rf"^{ITEM_MARKER}[^\S\n]+", re.MULTILINE)
 # A minutes page (modern.gov and its kind) puts a label on a line of its own between an agenda item's title and
 # its text: "51. Apologies for absence" / "Minutes:" / "Apologies were received ...". The label is a segment
 # of its own, so the title is not read as "Apologies for absence Minutes:".

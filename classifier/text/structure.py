@@ -15,14 +15,13 @@ from dataclasses import dataclass, replace
 
 from classifier.text.visible import visible
 from classifier.text.boilerplate import RELATED_LEAD, has_spaced_menu, is_boilerplate
-from classifier.text.paragraphs import (FOOTNOTE, HEADING, ITEM_END, LEAD_IN, PAGE_NUMBER, SENTENCE_STOP, TERMINAL,
-                                       segment)
+from classifier.text.paragraphs import (FOOTNOTE, HEADING, ITEM_END, ITEM_MARKER, LEAD_IN, PAGE_NUMBER, SENTENCE_STOP,
+                                       TERMINAL, rejoin_lines, segment)
 
 KINDS = ("heading", "body", "list_item", "quote", "boilerplate")
 TAGGED_KINDS = ("heading", "body", "list_item", "quote")
 
-_MARKER = re.compile(r"^(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\u27a2\u25ba\u2713*+\-\u2013\u2014]"
-                     r"|\(?\d{1,3}[.)]|\(?[a-z][.)]|\((?:[ivx]{1,4}|[a-z])\))\s+")
+_MARKER = re.compile(rf"^{ITEM_MARKER}\s+")
 _QUOTE_OPEN = "\"\u201c\u2018'"
 _QUOTE_SCAN_LIMIT = 20_000
 _QUOTED = re.compile(r"[\"\u201c][^\"\u201d]{20,}[\"\u201d]")
@@ -61,13 +60,14 @@ def _is_quote(text: str) -> bool:
     return quoted >= 0.6 * len(text)
 
 
-def kind_of(text: str, segment_kind: str) -> str:
-    """The kind of a segment of text (see the module docstring)."""
+def kind_of(text: str, segment_kind: str, marked: bool = False) -> str:
+    """The kind of a segment of text (see the module docstring); ``marked``: its original starts with an item
+    marker (Word's "o" and tab is one only before the tab is collapsed)."""
     if segment_kind == PAGE_NUMBER or is_boilerplate(text):
         return "boilerplate"
     if segment_kind == HEADING:
         return "heading"
-    if _MARKER.match(text):
+    if marked or _MARKER.match(text):
         return "list_item"
     if _is_quote(text):
         return "quote"
@@ -334,14 +334,14 @@ def _structure(text: str, max_paragraphs: int | None) -> list[Block]:
     for seg in segment(text, max_paragraphs=max_paragraphs):
         if seg.kind == PAGE_NUMBER:
             page_numbers.add(len(blocks))
-        kind = "boilerplate" if has_spaced_menu(text[seg.start:seg.end]) else kind_of(seg.text, seg.kind)
+        raw = _MARKER.match(text[seg.start:seg.end])
+        kind = ("boilerplate" if has_spaced_menu(text[seg.start:seg.end])
+                else kind_of(seg.text, seg.kind, raw is not None))
         body, start = seg.text, seg.start
         if kind == "list_item":
-            marker = _MARKER.match(body)
-            body = body[marker.end():]
-            # Move the start past the marker in the original text too, so offsets still cut the item's text.
-            raw = _MARKER.match(text[seg.start:seg.end])
-            start = seg.start + (raw.end() if raw else 0)
+            # The item's text and offsets both start past its marker.
+            start = seg.start + raw.end() if raw else seg.start
+            body = rejoin_lines(text[start:seg.end]) if raw else body[_MARKER.match(body).end():]
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
     blocks = _furniture_runs(_running_lines(_unmarked_items(text, blocks), page_numbers))
     blocks = _after_the_release(_related_lists(text, _furniture_neighbours(text, blocks)))
