@@ -328,3 +328,5 @@ def test_hidden_characters_and_ligatures_change_no_answer(client):
     one = [client.post("/api/v1/tag", json={"paragraphs": [t]}).get_json()["paragraphs"][0]["scores"]
            for t in ("Councils need a \ufb01nancial settle\u00adment for care.", "Councils need a financial settlement for care.")]
     assert one[0] == one[1]
+    # nothing but hidden characters is nothing to tag: a clear 4xx, as for a blank text
+    _error(client.post("/api/v1/tag", json={"text": "\u00ad\u200b\ufeff"}), 422)

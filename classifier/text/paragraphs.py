@@ -348,7 +348,7 @@ def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
 # at its own hyphen ("long-" / "term", "NHS-" / "led", "follow-" / "up") keeps it. The two cannot be told apart
 # without a dictionary, so the hyphen stays after an acronym, before a short function word, and after one of
 # these compound heads unless what follows is a suffix ("place-" / "ment", "short-" / "age").
-_HYPHEN_AT_LINE_END = re.compile(r"\b([A-Za-z]+)-[ \t]*(?:\r\n|[\n\r\x0b\x1c-\x1e\x85\u2028\u2029])\s*(?=([a-z]+))")
+_HYPHEN_AT_LINE_END = re.compile(r"\b([A-Za-z]+)-[ \t]*(?:\r\n|[\n\r\u2028\u2029])\s*(?=([a-z]+))")
 _COMPOUND_HEADS = frozenset("""
     age anti bed city co council cross decision discharge drop end evidence extra face family first front full half
     high home joined joint large long low means multi needs non one outcome outcomes person place post real ring

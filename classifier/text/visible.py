@@ -3,10 +3,12 @@ a PDF's typesetting, made plain before the text is cut into paragraphs and read.
 
 A web page's soft hyphens and zero-width spaces, and a PDF's "ﬁ" and "ﬂ", come along with a copy. Left in,
 they split words for the tokenizer and the n-gram blocks ("ﬁnancial" shares nothing with "financial"), make a
-line longer than it looks to the rules that judge wrapping, and hide a sentence's end ("services.\u200b Next").
+line longer than it looks to the rules that judge wrapping, and hide a sentence's end (a full stop followed by
+a zero-width space).
 
 The document text itself is stored as it came; ``visible`` also returns, for every character of the plain
-text, where it came from, so paragraph offsets still cut the original.
+text, where it came from, so paragraph offsets still cut the original. Anyone can send text to ``POST /tag``,
+so this is C-level string and array work, never a Python loop over characters.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ import numpy as np
 _HIDDEN = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
               "\ufb06": "st"}
+_TABLE = str.maketrans({**{c: None for c in _HIDDEN}, **_LIGATURES})
 _CHANGED = re.compile(f"[{_HIDDEN}{''.join(_LIGATURES)}]")
+# The changed characters in code point order, and how many characters of the plain text each becomes.
+_CODES, _LENGTHS = map(np.array, zip(*sorted([(ord(c), 0) for c in _HIDDEN]
+                                             + [(ord(c), len(v)) for c, v in _LIGATURES.items()])))
 
 
 def visible(text: str) -> tuple[str, np.ndarray | None]:
@@ -28,20 +34,14 @@ def visible(text: str) -> tuple[str, np.ndarray | None]:
     its characters (None when nothing changed, which is the common case and costs one scan)."""
     if _CHANGED.search(text) is None:
         return text, None
-    pieces, origin, last = [], [], 0
-    for m in _CHANGED.finditer(text):
-        s = m.start()
-        pieces.append(text[last:s])
-        origin.append(np.arange(last, s))
-        spelt = _LIGATURES.get(m.group(0), "")
-        pieces.append(spelt)
-        origin.append(np.full(len(spelt), s))
-        last = s + 1
-    pieces.append(text[last:])
-    origin.append(np.arange(last, len(text)))
-    return "".join(pieces), np.concatenate(origin).astype(np.int64)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    # How many characters of the plain text each character of ``text`` becomes: 1, or 0 (hidden), or 2-3.
+    lengths = np.ones(len(codes), dtype=np.int64)
+    where = np.isin(codes, _CODES)
+    lengths[where] = _LENGTHS[np.searchsorted(_CODES, codes[where])]
+    return text.translate(_TABLE), np.repeat(np.arange(len(codes), dtype=np.int64), lengths)
 
 
 def plain(text: str) -> str:
     """``text`` as ``visible`` reads it, without the offsets (for a paragraph tagged on its own)."""
-    return visible(text)[0]
+    return text.translate(_TABLE) if _CHANGED.search(text) else text
