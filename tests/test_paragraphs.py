@@ -271,6 +271,36 @@ def _structure(text):
     return [(b.kind, b.text) for b in structure(text)]
 
 
+_REPORT_LINES = [
+    "1. Introduction",
+    "1.1 The panel was asked by the Cabinet in June to review how the county and the two",
+    "trusts plan winter capacity together, and to report back before the budget is set.",
+    "1.2 Its members visited both hospitals and the joint discharge hub, and heard from",
+    "four care providers, the carers' centre and the integrated care board's place team.",
+    "Wenmore County Council - Health Scrutiny Panel - Winter planning review - 4 February 2027",
+    "Page 2",
+    "2. Findings",
+    "2.1 Plans for extra beds are still made by each organisation on its own, so that the",
+    "hub learns in December what the wards decided in September. The panel found no",
+    "single list of the capacity each partner had bought for the winter.",
+    "Wenmore County Council - Health Scrutiny Panel - Winter planning review - 4 February 2027",
+    "Page 3",
+]
+
+
+def test_a_pdf_report_without_blank_lines_keeps_its_numbered_paragraphs_whole():
+    # A scrutiny report pasted from a PDF without blank lines: its running footer is longer than its text,
+    # which made every wrapped line look broken by hand (one paragraph per line), and its "1.1", "2.1"
+    # paragraphs ran into one another once the lines were joined.
+    blocks = [(b.kind, b.text) for b in structure("\n".join(_REPORT_LINES)) if b.kind != "boilerplate"]
+    assert blocks == [
+        ("heading", "1. Introduction"),
+        ("body", " ".join(_REPORT_LINES[1:3])),
+        ("body", " ".join(_REPORT_LINES[3:5])),
+        ("heading", "2. Findings"),
+        ("body", " ".join(_REPORT_LINES[8:11]))]
+
+
 def test_a_numbered_section_heading_in_a_pdf_without_blank_lines_is_not_glued_to_its_first_paragraph():
     pdf = ("3. Housing as a health service\n"
            "Most of what decides how long people live lies outside the reach of the NHS, and the\n"

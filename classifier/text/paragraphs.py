@@ -43,6 +43,9 @@ _ITEM = re.compile(rf"^{ITEM_MARKER}[^\S\n]+", re.MULTILINE)
 # A minutes page (modern.gov and its kind) puts a label on a line of its own between an agenda item's title and
 # its text: "51. Apologies for absence" / "Minutes:" / "Apologies were received ...". The label is a segment
 # of its own, so the title is not read as "Apologies for absence Minutes:".
+# A numbered paragraph of a report, evidence or minutes ("2.2 Because the delays involve ...", "10.4 The Board
+# ..."): the number and a capital after it.
+_DECIMAL = re.compile(r"^\d{1,2}\.\d{1,2}(?:\.\d{1,2})?[^\S\n]+[A-Z\u2018\u201c\"']", re.MULTILINE)
 _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents|attachments|reasons? for (?:the )?"
                     r"decision|alternative options considered)[^\S\n]*:$", re.IGNORECASE | re.MULTILINE)
 _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
@@ -200,6 +203,30 @@ class _Repeats:
         return np.array([self._counts[line] > 1 for line in candidates], dtype=bool)
 
 
+def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_first: np.ndarray,
+            repeated: _Repeats) -> np.ndarray:
+    """Each line's block's width: its longest line, not counting a running header or footer (a line that comes
+    back elsewhere in the text and does not end a sentence).
+
+    A PDF's running header ("Carrowmere County Council – ... Committee – 12 March 2027") is often longer than
+    the text's own lines; pasted without blank lines it is in the same block as the text, and measured against
+    it every wrapped line looked short enough to have been broken by hand.
+    """
+    def running(candidates: np.ndarray) -> np.ndarray:
+        texts = [lines[i] for i in candidates.tolist()]
+        return candidates[repeated(texts) & np.array([TERMINAL.search(t) is None for t in texts], dtype=bool)]
+
+    block = np.cumsum(new_block) - 1
+    width = np.maximum.reduceat(length, block_first)[block]
+    top = running(np.flatnonzero(length == width))
+    if not len(top):
+        return width
+    measured = length.copy()
+    measured[running(np.flatnonzero(np.isin(block, block[top])))] = 0
+    narrower = np.maximum.reduceat(measured, block_first)[block]
+    return np.where(narrower > 0, narrower, width)
+
+
 def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: np.ndarray, repeated: _Repeats,
             last_chunk: bool):
     """For a chunk of whole blocks: the first and last line of each segment and its kind. ``width`` is each
@@ -208,6 +235,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     joined = "\n".join(lines)
     line_start = np.cumsum(length + 1) - (length + 1)
     item = _flags(_ITEM, joined, line_start)
+    decimal = _flags(_DECIMAL, joined, line_start)
     page = _flags(_PAGE_NUMBER, joined, line_start)
     terminal = _flags(TERMINAL, joined, line_start + length, at_end=True)
     label = _flags(_LABEL, joined, line_start)
@@ -249,8 +277,9 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     for k in range(1, _FOOTNOTE_LINES + 1):
         page_ahead[:-k] |= page[k:] & (block[:-k] == block[k:])
     footnote &= page_ahead
+    # In a PDF pasted without blank lines, a numbered paragraph after a line that ends a sentence starts anew.
     forced = ((item[nxt] & ~inline[nxt]) | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
-              | running[nxt] | running[this] | footnote[nxt])
+              | running[nxt] | running[this] | footnote[nxt] | (decimal[nxt] & terminal[this]))
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
     # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
@@ -264,7 +293,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     numbered_heading = item & few_words & ~terminal
     numbered_heading[1:] &= ~item[:-1]
     numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * width[1:]) | label[1:])
-    heading_then_capital |= numbered_heading[this] & short & upper[nxt]
+    heading_then_capital |= numbered_heading[this] & short & (upper[nxt] | decimal[nxt])
     # A block with a line too long to be hard-wrapped holds unwrapped paragraphs, one per line, except that a
     # long line whose sentence does not end there is continued by the short lines after it (a last line
     # wrapped by hand or by a PDF: "... which made it" / "very easy."). A short line before a long one, a
@@ -317,8 +346,8 @@ def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
         return
     n = len(lines)
     block_first = np.flatnonzero(new_block)
-    width = np.maximum.reduceat(length, block_first)[np.cumsum(new_block) - 1]
     repeated = _Repeats(lines)
+    width = _widths(lines, length, new_block, block_first, repeated)
     start, end = start.tolist(), end.tolist()
     count, lo = 0, 0
     while lo < n:
