@@ -301,6 +301,35 @@ def test_a_pdf_report_without_blank_lines_keeps_its_numbered_paragraphs_whole():
         ("body", " ".join(_REPORT_LINES[8:11]))]
 
 
+def test_subheadings_before_decimal_numbered_paragraphs_are_headings_of_their_own():
+    # An annual report from a PDF, without blank lines: a numbered heading, a subheading, then "4.1 ..."; a
+    # decimal-numbered paragraph opens with a digit, which had glued each subheading to the paragraph after it.
+    lines = ["4. What we achieved",
+             "Priority 1: Warmer homes",
+             "4.1 The partnership insulated 900 homes this year, choosing them from linked GP records so that",
+             "households with someone who has a lung condition came first.",
+             "Priority 2: Starting well",
+             "4.2 Family hubs opened in every locality, and the share of children ready for school rose."]
+    assert _structure("\n".join(lines)) == [
+        ("heading", lines[0]), ("heading", lines[1]), ("body", f"{lines[2]} {lines[3]}"), ("heading", lines[4]),
+        ("body", lines[5])]
+
+
+def test_unwrapped_lines_after_a_lead_in_are_items_even_without_full_stops():
+    # A browser paste of a list without bullets whose items are longer than any wrapped line: a long line that
+    # does not end its sentence is not continued by the items after it once a lead-in has opened the list.
+    items = ["treat each other as equals whatever our size or budget, and decide things together at the "
+             "partnership rather than separately in each of our own organisations",
+             "share records safely so that every professional involved in someone's care sees what they need",
+             "report each year on a few outcomes that matter to residents"]
+    text = "\n".join(["To deliver the strategy, the partners have agreed to:", *items,
+                      "The health and wellbeing board oversees the strategy and reviews it every year."])
+    assert _structure(text) == [("body", "To deliver the strategy, the partners have agreed to:"),
+                                *[("list_item", i) for i in items],
+                                ("body", "The health and wellbeing board oversees the strategy and reviews it "
+                                         "every year.")]
+
+
 def test_a_numbered_section_heading_in_a_pdf_without_blank_lines_is_not_glued_to_its_first_paragraph():
     pdf = ("3. Housing as a health service\n"
            "Most of what decides how long people live lies outside the reach of the NHS, and the\n"

@@ -140,8 +140,8 @@ _FIRST_WORD = re.compile(r"^\S+", re.MULTILINE)
 
 
 def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_block: np.ndarray, block: np.ndarray,
-                      decided: np.ndarray, terminal: np.ndarray, capital: np.ndarray, lead_in: np.ndarray,
-                      stop: np.ndarray, open_end: np.ndarray) -> np.ndarray:
+                      decided: np.ndarray, terminal: np.ndarray, capital: np.ndarray, listed: np.ndarray,
+                      open_end: np.ndarray) -> np.ndarray:
     """Breaks after the lines of blocks whose lines were broken by hand, not wrapped (between lines i and i + 1).
 
     A browser copies a list without its bullets: one item per line, no blank lines ("The council will:" /
@@ -169,17 +169,21 @@ def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_bl
     n_fit = np.bincount(run[this], weights=counted & fits, minlength=run[-1] + 1)
     by_hand = (n_fit >= 1) & (2 * n_fit >= n_open)
     wrapped = ~fits & ~terminal[this] & ~capital[nxt]
-    # After a lead-in ("The council will:", on a line of this block or ending the block before) and before the
-    # next full stop, the lines are a list's items, lower case or not: only a line that stops on "the", "and" or a
-    # comma runs on into the next.
-    index = np.arange(m)
+    # After a lead-in, only a line that stops on "the", "and" or a comma runs on into the next.
+    wrapped &= ~(listed[this] & ~open_end[this])
+    return open_break & by_hand[run[this]] & ~wrapped
+
+
+def _after_lead_in(lead_in: np.ndarray, stop: np.ndarray, new_block: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """Which lines come after a lead-in ("The council will:", on a line of this block or ending the block
+    before) and before the next full stop: a list's items, lower case or not."""
+    index = np.arange(len(lead_in))
     last_lead = np.maximum.accumulate(np.where(lead_in, index, -1))
     last_stop = np.concatenate(([-1], np.maximum.accumulate(np.where(stop, index, -1))[:-1]))
     block_start = np.flatnonzero(new_block)[block]
     listed = (last_lead >= block_start) & (last_lead < index) & (last_stop < last_lead)
     listed |= np.concatenate(([False], lead_in[:-1]))[block_start] & (last_stop < block_start)
-    wrapped &= ~(listed[this] & ~open_end[this])
-    return open_break & by_hand[run[this]] & ~wrapped
+    return listed
 
 
 def _repeated(lines: list[str]) -> np.ndarray:
@@ -284,22 +288,34 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
     # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
     short = length[this] < np.maximum(0.7 * width[this], 20)
+    # (a decimal-numbered paragraph opens with a digit, not a capital: "Priority 2: Housing" / "4.3 The ...")
+    opens = upper | decimal
     heading_then_capital = (capital[this] & (short | (width[this] <= _MENU_WIDTH)) & ~item[this]
-                            & few_words[this] & upper[nxt])
+                            & few_words[this] & opens[nxt])
     # A numbered section heading in a PDF pasted without blank lines ("3. Housing as a health service" then
     # "Most of what determines ...") is not the first line of a list item: a short numbered line without a
     # full stop ends there when the next line is prose (or a minutes label). A list's items follow one another,
     # so a numbered line after another item, or before one, or before a short line, stays an item.
+    # A numbered heading may be followed by a subheading first ("4. Progress against our priorities" /
+    # "Priority 1: Tackling health inequalities" / "4.1 The gap ...").
+    subheading = np.zeros(m, dtype=bool)
+    subheading[:-1] = capital[:-1] & few_words[:-1] & ~terminal[:-1] & ~item[:-1] & (decimal[1:] | upper[1:])
+    subheading[:-1] &= (length[1:] >= 0.7 * width[1:]) | decimal[1:]
     numbered_heading = item & few_words & ~terminal
     numbered_heading[1:] &= ~item[:-1]
-    numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * width[1:]) | label[1:])
-    heading_then_capital |= numbered_heading[this] & short & (upper[nxt] | decimal[nxt])
+    numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * width[1:]) | label[1:] | subheading[1:])
+    heading_then_capital |= numbered_heading[this] & short & opens[nxt]
     # A block with a line too long to be hard-wrapped holds unwrapped paragraphs, one per line, except that a
     # long line whose sentence does not end there is continued by the short lines after it (a last line
     # wrapped by hand or by a PDF: "... which made it" / "very easy."). A short line before a long one, a
     # finished sentence and a heading-like line end a paragraph.
     long = length > _WRAP_LIMIT
-    unwrapped = (terminal[this] | long[nxt]
+    lead_in = _flags(LEAD_IN, joined, line_start + length, at_end=True)
+    stop = _flags(SENTENCE_STOP, joined, line_start + length, at_end=True)
+    listed = _after_lead_in(lead_in, stop, new_block, block)
+    # (after a lead-in the lines are a list's items, unless one stops on "the", "and" or a comma: "partners have
+    # agreed to:" / "treat each other as equals, ... in our own organisations" / "share data safely ...")
+    unwrapped = (terminal[this] | long[nxt] | (listed[this] & ~open_end[this])
                  | (~long[this] & capital[this] & headline[this] & ~item[this] & upper[nxt]))
     # A section heading in a PDF pasted without blank lines, after a full line that ends a sentence ("... care home
     # places that are closing." / "Devolution and the county geography" / "5. The English ..."): a short
@@ -313,9 +329,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     breaks = forced | ends_before_heading | np.where(width[this] > _WRAP_LIMIT, unwrapped,
                                                      np.where(terminal[this], sentence_ends_short_line,
                                                               heading_then_capital))
-    lead_in = _flags(LEAD_IN, joined, line_start + length, at_end=True)
-    stop = _flags(SENTENCE_STOP, joined, line_start + length, at_end=True)
-    breaks |= _deliberate_lines(joined, length, width, new_block, block, breaks, terminal, capital, lead_in, stop, open_end)
+    breaks |= _deliberate_lines(joined, length, width, new_block, block, breaks, terminal, capital, listed, open_end)
     # Items of a list without bullets end with ";" or "; and": two such line ends in one block are a list's
     # items, not a wrap that happened to fall after a semicolon.
     item_end = _flags(ITEM_END, joined, line_start + length, at_end=True)
