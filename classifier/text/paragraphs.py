@@ -139,9 +139,9 @@ def _flags(pattern: re.Pattern, joined: str, positions: np.ndarray, at_end: bool
 _FIRST_WORD = re.compile(r"^\S+", re.MULTILINE)
 
 
-def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_block: np.ndarray, block: np.ndarray,
-                      decided: np.ndarray, terminal: np.ndarray, capital: np.ndarray, listed: np.ndarray,
-                      open_end: np.ndarray) -> np.ndarray:
+def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, column: np.ndarray, new_block: np.ndarray,
+                      block: np.ndarray, decided: np.ndarray, terminal: np.ndarray, capital: np.ndarray,
+                      listed: np.ndarray, open_end: np.ndarray) -> np.ndarray:
     """Breaks after the lines of blocks whose lines were broken by hand, not wrapped (between lines i and i + 1).
 
     A browser copies a list without its bullets: one item per line, no blank lines ("The council will:" /
@@ -157,7 +157,7 @@ def _deliberate_lines(joined: str, length: np.ndarray, width: np.ndarray, new_bl
     first_word = _ints(map(len, _FIRST_WORD.findall(joined)), m)
     this, nxt = slice(None, -1), slice(1, None)
     open_break = ~decided & ~new_block[nxt] & (width[this] <= _WRAP_LIMIT)
-    fits = length[this] + 1 + first_word[nxt] <= _ROOM * width[this]
+    fits = length[this] + 1 + first_word[nxt] <= _ROOM * column[this]
     # The open breaks (those the rules above did not already make: a heading's, an item's) after lines that do
     # not end a sentence, and the deliberate ones among them, counted per run of lines between sentence ends (a
     # break belongs to the run of the line before it). A paragraph's last line is short in any text, so a break
@@ -192,6 +192,14 @@ def _repeated(lines: list[str]) -> np.ndarray:
     return counts[inverse.reshape(-1)] > 1
 
 
+def _take(items, keys) -> list:
+    """``[items[k] for k in keys]`` by C-level lookups, so that many keys cost no Python work each."""
+    keys = keys.tolist() if isinstance(keys, np.ndarray) else list(keys)
+    if len(keys) < 2:
+        return [items[k] for k in keys]
+    return list(itemgetter(*keys)(items))
+
+
 class _Repeats:
     """Whether a line comes back elsewhere in the text: counted over all its lines, once, when first asked."""
 
@@ -204,35 +212,52 @@ class _Repeats:
             return np.zeros(0, dtype=bool)
         if self._counts is None:
             self._counts = Counter(self._lines)
-        return np.array([self._counts[line] > 1 for line in candidates], dtype=bool)
+        return _ints(_take(self._counts, candidates), len(candidates)) > 1
+
+
+_COLUMN_LINES = 10  # in a block of this many lines or more, its longest line may be an outlier
 
 
 def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_first: np.ndarray,
-            repeated: _Repeats) -> np.ndarray:
-    """Each line's block's width: its longest line, not counting a running header or footer (a line that comes
-    back elsewhere in the text and does not end a sentence).
+            repeated: _Repeats) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's block's width and column.
 
-    A PDF's running header ("Carrowmere County Council – ... Committee – 12 March 2027") is often longer than
-    the text's own lines; pasted without blank lines it is in the same block as the text, and measured against
-    it every wrapped line looked short enough to have been broken by hand.
+    The width is the block's longest line, not counting a running header or footer (a line that comes back
+    elsewhere in the text and does not end a sentence): a PDF's running header ("Carrowmere County Council –
+    ... Committee – 12 March 2027") is often longer than the text's own lines, and pasted without blank lines it
+    is in the same block as the text; measured against it, every wrapped line looked short enough to have been
+    broken by hand.
+
+    The column, against which a break is judged deliberate (a next word that would have fitted), is the
+    width less the block's few longest lines (one in every 10 lines): a long block of a PDF's text also
+    holds a title or a byline set wider than its wrapped lines.
     """
-    def running(candidates: np.ndarray) -> np.ndarray:
-        texts = [lines[i] for i in candidates.tolist()]
-        return candidates[repeated(texts) & np.array([TERMINAL.search(t) is None for t in texts], dtype=bool)]
-
     block = np.cumsum(new_block) - 1
     width = np.maximum.reduceat(length, block_first)[block]
-    top = running(np.flatnonzero(length == width))
-    if not len(top):
-        return width
-    measured = length.copy()
-    measured[running(np.flatnonzero(np.isin(block, block[top])))] = 0
-    narrower = np.maximum.reduceat(measured, block_first)[block]
-    return np.where(narrower > 0, narrower, width)
+    # Lines that come back elsewhere and do not end a sentence, among those as long as their block's longest.
+    joined = "\n".join(lines)
+    ends = np.cumsum(length + 1) - 1
+    running = ~_flags(TERMINAL, joined, ends, at_end=True)
+    top = np.flatnonzero(running & (length == width))
+    top = top[repeated(_take(lines, top))]
+    measured = length
+    if len(top):
+        # their blocks' lines that come back and do not end a sentence are not measured
+        lines_of = np.flatnonzero(running & np.isin(block, block[top]))
+        lines_of = lines_of[repeated(_take(lines, lines_of))]
+        measured = length.copy()
+        measured[lines_of] = 0
+        narrower = np.maximum.reduceat(measured, block_first)[block]
+        width = np.where(narrower > 0, narrower, width)
+    n_lines = np.bincount(block)
+    longest_first = np.lexsort((-measured, block))  # blocks in order, each from its longest line down
+    kth = measured[longest_first[block_first + n_lines // _COLUMN_LINES]]
+    column = np.minimum(np.where(kth > 0, kth, width[block_first]), width[block_first])[block]
+    return width, column
 
 
-def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: np.ndarray, repeated: _Repeats,
-            last_chunk: bool):
+def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: np.ndarray, column: np.ndarray,
+            repeated: _Repeats, last_chunk: bool):
     """For a chunk of whole blocks: the first and last line of each segment and its kind. ``width`` is each
     line's block's widest line."""
     m = len(lines)
@@ -273,7 +298,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     beside_page[:-1] |= page[1:]
     running = beside_page & headline & ~page
     candidates = np.flatnonzero(running)
-    running[candidates] = repeated([lines[i] for i in candidates.tolist()])
+    running[candidates] = repeated(_take(lines, candidates))
     footnote = _flags(FOOTNOTE, joined, line_start) & ~item
     footnote[1:] &= ~terminal[:-1] & ~new_block[1:]
     footnote[0] = False
@@ -329,7 +354,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     breaks = forced | ends_before_heading | np.where(width[this] > _WRAP_LIMIT, unwrapped,
                                                      np.where(terminal[this], sentence_ends_short_line,
                                                               heading_then_capital))
-    breaks |= _deliberate_lines(joined, length, width, new_block, block, breaks, terminal, capital, listed, open_end)
+    breaks |= _deliberate_lines(joined, length, width, column, new_block, block, breaks, terminal, capital, listed,
+                                open_end)
     # Items of a list without bullets end with ";" or "; and": two such line ends in one block are a list's
     # items, not a wrap that happened to fall after a semicolon.
     item_end = _flags(ITEM_END, joined, line_start + length, at_end=True)
@@ -361,7 +387,7 @@ def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
     n = len(lines)
     block_first = np.flatnonzero(new_block)
     repeated = _Repeats(lines)
-    width = _widths(lines, length, new_block, block_first, repeated)
+    width, column = _widths(lines, length, new_block, block_first, repeated)
     start, end = start.tolist(), end.tolist()
     count, lo = 0, 0
     while lo < n:
@@ -373,7 +399,8 @@ def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
         a, b = max(lo - 1, 0), min(hi + 1, n)
         edge = new_block[a:b].copy()
         edge[0] = True
-        first, last, kind = _decide(lines[a:b], length[a:b], edge, width[a:b], repeated, b == n)
+        first, last, kind = _decide(lines[a:b], length[a:b], edge, width[a:b], column[a:b], repeated,
+                                    b == n)
         own = (first >= lo - a) & (first < hi - a)
         first, last, kind = first[own], last[own], kind[own]
         is_paragraph = kind == 0
