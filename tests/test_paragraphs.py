@@ -327,6 +327,31 @@ def test_one_wide_line_in_a_long_pdf_block_does_not_make_its_wrapped_lines_look_
     assert [b.text for b in structure(text) if b.kind == "list_item"] == [a[3:] for a in answers]
 
 
+def test_a_roman_page_number_and_programme_times_are_lines_of_their_own():
+    # A report's front matter is numbered "ii", "iii": the running header beside it is furniture and the
+    # paragraph the page break cut is read whole. A programme's times sit on lines of their own.
+    pdf = ("Neither place can yet show what difference its partnership has made. Each reports a long list\n"
+           "of activity measures, but there is no agreed set of outcomes, and the records needed to follow\n"
+           "people across health and social care are not yet linked\n"
+           "Working Together? A review of the Ashby and Morden place partnerships\n"
+           "ii\n"
+           "in a form that analysts in the partner organisations can use.\n"
+           "Both partnerships should publish a short annual report on the outcomes they have agreed.\n"
+           "Working Together? A review of the Ashby and Morden place partnerships\n"
+           "iii\n")
+    blocks = structure(pdf)
+    assert [b.kind for b in blocks] == ["body", "boilerplate", "boilerplate", "body", "body", "boilerplate",
+                                        "boilerplate"]
+    assert blocks[0].reading == blocks[3].reading == f"{blocks[0].text} {blocks[3].text}"
+    sessions = ["Keynote: what ten years of integration policy have taught councils and the NHS",
+                "Panel: can strategic authorities use their new health duties to reduce inequalities?",
+                "Workshops on joint commissioning, shared records and the care workforce"]
+    programme = f"09:30\n{sessions[0]}\n09:45 - 10:30\n{sessions[1]}\n2.15pm\n{sessions[2]}"
+    blocks = structure(programme)
+    assert [b.text for b in blocks] == ["09:30", sessions[0], "09:45 - 10:30", sessions[1], "2.15pm", sessions[2]]
+    assert [b.kind == "boilerplate" for b in blocks] == [True, False] * 3
+
+
 def test_subheadings_before_decimal_numbered_paragraphs_are_headings_of_their_own():
     # An annual report from a PDF, without blank lines: a numbered heading, a subheading, then "4.1 ..."; a
     # decimal-numbered paragraph opens with a digit, which had glued each subheading to the paragraph after it.

@@ -57,6 +57,8 @@ _EXACT = re.compile(
     r"|\d+ comments? \u00b7 \d+ shares?|\d{1,2}:\d\d ?[ap]m \u00b7 \d{1,2} " + _MONTH + r"(?: \d{4})?"
     r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
     r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)"
+    # a programme's times on lines of their own: "09:30", "2.15pm - 3.00pm"
+    r"|\d{1,2}[:.]\d\d ?(?:[ap]\.?m\.?)?(?: ?(?:-|\u2013|\u2014|to) ?\d{1,2}[:.]\d\d ?(?:[ap]\.?m\.?)?)?"
     r")$", re.IGNORECASE)
 
 # The heading of a list of links to other pages ("Related articles", "You might also be interested in", "More from

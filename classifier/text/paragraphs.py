@@ -31,8 +31,13 @@ _LINE = re.compile(r"[^\n\r\f\u2028\u2029]*(?:\r\n|[\n\r\f\u2028\u2029])?")
 _OTHER_BREAKS = re.compile("[\x0b\x1c\x1d\x1e\x85]")
 # The line patterns run over a chunk's stripped lines joined by "\n" (which no line contains): each is
 # anchored to a line with (?m) and uses [^\S\n] for "whitespace", so no match runs on into the next line.
+# A page number: "12", "Page 3 of 9", "- 4 -", and a report's front matter numbered in lower-case roman ("ii").
 _PAGE_NUMBER = re.compile(r"^(?:page[^\S\n]+)?\d{1,4}(?:[^\S\n]*(?:of|/)[^\S\n]*\d{1,4})?$"
-                          r"|^[-\u2013\u2014][^\S\n]*\d{1,4}[^\S\n]*[-\u2013\u2014]$", re.IGNORECASE | re.MULTILINE)
+                          r"|^[-\u2013\u2014][^\S\n]*\d{1,4}[^\S\n]*[-\u2013\u2014]$"
+                          r"|^(?-i:(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3}))$", re.IGNORECASE | re.MULTILINE)
+# A time on a line of its own (a programme's "09:30", "2.15pm - 3.00pm") is a segment of its own.
+TIME_LINE = re.compile(r"^\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]\.?m\.?)?(?:[^\S\n]*(?:-|\u2013|\u2014|to)[^\S\n]*\d{1,2}[:.]\d\d"
+                   r"(?:[^\S\n]*[ap]\.?m\.?)?)?$", re.IGNORECASE | re.MULTILINE)
 # What starts a list item: a bullet, a number or a letter. Bullets include the private-use characters a PDF
 # made from Word gives for its Symbol and Wingdings bullets (U+F0B7, U+F0A7, ...), and Word's second- and
 # third-level "o" and "\u00a7" when a tab follows them, as a paste from Word gives them.
@@ -267,7 +272,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     decimal = _flags(_DECIMAL, joined, line_start)
     page = _flags(_PAGE_NUMBER, joined, line_start)
     terminal = _flags(TERMINAL, joined, line_start + length, at_end=True)
-    label = _flags(_LABEL, joined, line_start)
+    label = _flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
     open_end = _flags(_OPEN_END, joined, line_start + length, at_end=True)
     # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
     # sentence goes on (and which is not itself an item's first line), a parenthesised letter or number continues

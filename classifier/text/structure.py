@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from classifier.text.visible import visible
 from classifier.text.boilerplate import RELATED_LEAD, has_spaced_menu, is_boilerplate
 from classifier.text.paragraphs import (FOOTNOTE, HEADING, ITEM_END, ITEM_MARKER, LEAD_IN, PAGE_NUMBER, SENTENCE_STOP,
-                                       TERMINAL, rejoin_lines, segment)
+                                       TERMINAL, TIME_LINE, rejoin_lines, segment)
 
 KINDS = ("heading", "body", "list_item", "quote", "boilerplate")
 TAGGED_KINDS = ("heading", "body", "list_item", "quote")
@@ -154,8 +154,10 @@ def _furniture_neighbours(text: str, blocks: list[Block]) -> list[Block]:
     out, run = list(blocks), []
 
     def close():
-        furniture = sum(blocks[k].kind == "boilerplate" for k in run)
-        if furniture >= 2 and 2 * furniture >= len(run) and all(_short(blocks[k], FOOTER_WORDS) for k in run):
+        # (a programme's times are furniture but say nothing of the lines between them: its sessions)
+        lines = [k for k in run if not TIME_LINE.match(blocks[k].text)]
+        furniture = sum(blocks[k].kind == "boilerplate" for k in lines)
+        if furniture >= 2 and 2 * furniture >= len(lines) and all(_short(blocks[k], FOOTER_WORDS) for k in run):
             for k in run:
                 # a sentence or an item among them ("ENDS" / "Notes to editors" / "The fund is worth \u00a32bn.")
                 # is content
