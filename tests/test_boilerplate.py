@@ -176,6 +176,29 @@ def test_other_related_leads_start_a_list_of_headlines(lead):
     assert [k for k, _ in _kinds(page)] == ["boilerplate"] * 3
 
 
+def test_a_pages_jump_list_is_furniture_and_its_entries_come_back_as_section_headings():
+    # An explainer's "On this page" list of questions was tagged like content; each question then heads its
+    # section, where it stays a heading.
+    questions = ["What is the pooled fund?", "Who decides how it is spent?", "Does it work?"]
+    page = "\n\n".join(["On this page", "\n".join(questions),
+                         questions[0], "It is one pot of money that the council and the ICB plan together.",
+                         questions[1], "A joint board of the council and the ICB agrees the plan each year."])
+    kinds = _kinds(page)
+    assert kinds[0] == ("boilerplate", "On this page") and kinds[1] == ("boilerplate", " ".join(questions))
+    assert kinds[2:] == [(kinds[2][0], questions[0]),
+                         ("body", "It is one pot of money that the council and the ICB plan together."),
+                         (kinds[4][0], questions[1]),
+                         ("body", "A joint board of the council and the ICB agrees the plan each year.")]
+    assert kinds[2][0] in ("heading", "body") and kinds[4][0] in ("heading", "body")
+
+
+@pytest.mark.parametrize("line", ["Decisions > Adult care services > Hospital discharge",
+                                  "Our work \u203a Integration \u203a Better Care Fund"])
+def test_a_trail_of_three_crumbs_is_furniture(line):
+    assert is_boilerplate(line)
+    assert not is_boilerplate("Demand for care > supply of care > money to pay for it, the director said.")
+
+
 def test_a_section_heading_that_is_not_a_related_lead_keeps_its_content():
     page = "More about the pooled budget\n\nWhy it matters to carers\n\nThe fund pays for respite care."
     assert [k for k, _ in _kinds(page)] == ["heading", "heading", "body"]

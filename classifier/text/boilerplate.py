@@ -70,7 +70,9 @@ RELATED_LEAD = re.compile(
     r"|also (?:read|on this topic)|most (?:read|popular|viewed)(?: this (?:week|month)| today| stories| articles)?"
     r"|recommended(?: (?:for you|reading|articles?))?"
     r"|(?:latest|other|more) (?:news|stories|blogs?|posts|articles|analysis|publications|insights)"
-    r"|more (?:from|by) [^.!?]{1,60}|more on this(?: topic| story)?|in this section|see also|explore (?:more|related) [^.!?]{1,40})\W*$",
+    r"|more (?:from|by) [^.!?]{1,60}|more on this(?: topic| story)?|in this section|see also|explore (?:more|related) [^.!?]{1,40}"
+    # a page's own jump list ("On this page" / "What is the Better Care Fund?" / "Who decides how it is spent?")
+    r"|on this page|in this (?:article|guide|explainer|briefing|page)|jump to(?: a section)?|page contents)\W*$",
     re.IGNORECASE)
 
 _RULES = (
@@ -106,6 +108,8 @@ _RULES = (
 _SHORT_RULES = (
     # "Home" capitalised before a crumb separator ("care at home / in the community" is prose)
     re.compile(r"(?:^|\s)Home\s*[>\u203a\u00bb]\s*\S|^[Hh]ome\s*/\s*\S"),
+    # any trail of three crumbs or more ("Decisions > Adult care services > Hospital discharge")
+    re.compile(r"^[^.!?>\u203a\u00bb]{1,60}(?:\s[>\u203a\u00bb]\s[^.!?>\u203a\u00bb]{1,60}){2,}$"),
     re.compile(r"\b\d{1,3}\s*min(?:ute)?s?\s+read\b|^reading time:", re.IGNORECASE),
     re.compile(r"^(?:written|posted|published)\s+by\s+[A-Z]", re.IGNORECASE),
     re.compile(r"\b(?:[Pp]hoto(?:graph)?|[Ii]mage)(?:\s+credit)?:\s*[A-Z][^.!?]{0,60}$"),

@@ -186,13 +186,17 @@ def _headlines(text: str, block: Block) -> bool:
 
 
 def _related_lists(text: str, blocks: list[Block]) -> list[Block]:
-    out, listing = [], False
+    out, listing, listed = [], False, set()
     for block in blocks:
         if block.kind == "boilerplate":
             # a list entry can be furniture on its own ("... (opens in a new tab)"); a sentence ends the list
-            listing = bool(RELATED_LEAD.match(block.text)) or (listing and _headlines(text, block))
-        elif listing and _headlines(text, block):
+            lead = bool(RELATED_LEAD.match(block.text))
+            listing = lead or (listing and _headlines(text, block))
+            listed = set() if lead else listed
+        elif listing and _headlines(text, block) and block.text not in listed:
+            # (an entry of a page's own jump list comes back as the heading of its section: the list ends there)
             block = replace(block, kind="boilerplate")
+            listed.update(" ".join(line.split()) for line in text[block.start:block.end].splitlines())
         else:
             listing = False
         out.append(block)
