@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from classifier.text.paragraphs import TIME_LINE
+
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?"
@@ -57,8 +59,6 @@ _EXACT = re.compile(
     r"|\d+ comments? \u00b7 \d+ shares?|\d{1,2}:\d\d ?[ap]m \u00b7 \d{1,2} " + _MONTH + r"(?: \d{4})?"
     r"|(?:necessary|essential)(?: cookies)? only|manage (?:preferences|settings)|back to news"
     r"|(?:yes|no),? this page was (?:not )?(?:useful|helpful)"
-    # a programme's times on lines of their own: "09:30", "2.15pm - 3.00pm"
-    r"|\d{1,2}[:.]\d\d ?(?:[ap]\.?m\.?)?(?: ?(?:-|\u2013|\u2014|to) ?\d{1,2}[:.]\d\d ?(?:[ap]\.?m\.?)?)?"
     r")$", re.IGNORECASE)
 
 # The heading of a list of links to other pages ("Related articles", "You might also be interested in", "More from
@@ -198,7 +198,9 @@ def is_boilerplate(text: str) -> bool:
         return True
     words = len(line.split())
     bare = line.strip(" .:;|\u2022\u00b7*-\u2013\u2014\u201c\u201d\"'")
-    if not bare or _EXACT.match(bare) or _EXACT.match(line) or (words <= 12 and RELATED_LEAD.match(line)):
+    # (a programme's times on lines of their own, "09:30", "2.15pm - 3.00pm", are furniture too)
+    if (not bare or _EXACT.match(bare) or _EXACT.match(line) or (words <= 12 and RELATED_LEAD.match(line))
+            or TIME_LINE.match(line)):
         return True
     if words > _SHORT_WORDS:
         return False

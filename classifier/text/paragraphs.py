@@ -36,8 +36,9 @@ _PAGE_NUMBER = re.compile(r"^(?:page[^\S\n]+)?\d{1,4}(?:[^\S\n]*(?:of|/)[^\S\n]*
                           r"|^[-\u2013\u2014][^\S\n]*\d{1,4}[^\S\n]*[-\u2013\u2014]$"
                           r"|^(?-i:(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3}))$", re.IGNORECASE | re.MULTILINE)
 # A time on a line of its own (a programme's "09:30", "2.15pm - 3.00pm") is a segment of its own.
-TIME_LINE = re.compile(r"^\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]\.?m\.?)?(?:[^\S\n]*(?:-|\u2013|\u2014|to)[^\S\n]*\d{1,2}[:.]\d\d"
-                   r"(?:[^\S\n]*[ap]\.?m\.?)?)?$", re.IGNORECASE | re.MULTILINE)
+TIME_LINE = re.compile(r"^\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]\.?m\.?)?"
+                       r"(?:[^\S\n]*(?:-|\u2013|\u2014|to)[^\S\n]*\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]\.?m\.?)?)?$",
+                       re.IGNORECASE | re.MULTILINE)
 # What starts a list item: a bullet, a number or a letter. Bullets include the private-use characters a PDF
 # made from Word gives for its Symbol and Wingdings bullets (U+F0B7, U+F0A7, ...), and Word's second- and
 # third-level "o" and "\u00a7" when a tab follows them, as a paste from Word gives them.
@@ -45,12 +46,12 @@ ITEM_MARKER = (r"(?:[\u2022\u00b7\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\u27a
                r"\u2043\u2219\u2192\u2666\u25c6\u25c7\u25b6\u25b8\u2714\u2756\u27a4\uf0a7\uf0b7\uf0d8\uf0e0\uf0fc]"
                r"|[o\u00a7](?=\t)|\(?\d{1,3}[.)]|\(?[a-z][.)]|\((?:[ivx]{1,4}|[a-z])\))")
 _ITEM = re.compile(rf"^{ITEM_MARKER}[^\S\n]+", re.MULTILINE)
-# A minutes page (modern.gov and its kind) puts a label on a line of its own between an agenda item's title and
-# its text: "51. Apologies for absence" / "Minutes:" / "Apologies were received ...". The label is a segment
-# of its own, so the title is not read as "Apologies for absence Minutes:".
 # A numbered paragraph of a report, evidence or minutes ("2.2 Because the delays involve ...", "10.4 The Board
 # ..."): the number and a capital after it.
 _DECIMAL = re.compile(r"^\d{1,2}\.\d{1,2}(?:\.\d{1,2})?[^\S\n]+[A-Z\u2018\u201c\"']", re.MULTILINE)
+# A minutes page (modern.gov and its kind) puts a label on a line of its own between an agenda item's title and
+# its text: "51. Apologies for absence" / "Minutes:" / "Apologies were received ...". The label is a segment
+# of its own, so the title is not read as "Apologies for absence Minutes:".
 _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents|attachments|reasons? for (?:the )?"
                     r"decision|alternative options considered)[^\S\n]*:$", re.IGNORECASE | re.MULTILINE)
 _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
@@ -191,12 +192,6 @@ def _after_lead_in(lead_in: np.ndarray, stop: np.ndarray, new_block: np.ndarray,
     return listed
 
 
-def _repeated(lines: list[str]) -> np.ndarray:
-    """Which lines occur more than once (exactly, once stripped) among ``lines``."""
-    _, inverse, counts = np.unique(np.array(lines, dtype=object), return_inverse=True, return_counts=True)
-    return counts[inverse.reshape(-1)] > 1
-
-
 def _take(items, keys) -> list:
     """``[items[k] for k in keys]`` by C-level lookups, so that many keys cost no Python work each."""
     keys = keys.tolist() if isinstance(keys, np.ndarray) else list(keys)
@@ -242,13 +237,13 @@ def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_f
     # Lines that come back elsewhere and do not end a sentence, among those as long as their block's longest.
     joined = "\n".join(lines)
     ends = np.cumsum(length + 1) - 1
-    running = ~_flags(TERMINAL, joined, ends, at_end=True)
-    top = np.flatnonzero(running & (length == width))
+    unfinished = ~_flags(TERMINAL, joined, ends, at_end=True)
+    top = np.flatnonzero(unfinished & (length == width))
     top = top[repeated(_take(lines, top))]
     measured = length
     if len(top):
         # their blocks' lines that come back and do not end a sentence are not measured
-        lines_of = np.flatnonzero(running & np.isin(block, block[top]))
+        lines_of = np.flatnonzero(unfinished & np.isin(block, block[top]))
         lines_of = lines_of[repeated(_take(lines, lines_of))]
         measured = length.copy()
         measured[lines_of] = 0
@@ -263,8 +258,8 @@ def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_f
 
 def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: np.ndarray, column: np.ndarray,
             repeated: _Repeats, last_chunk: bool):
-    """For a chunk of whole blocks: the first and last line of each segment and its kind. ``width`` is each
-    line's block's widest line."""
+    """For a chunk of whole blocks: the first and last line of each segment and its kind. ``width`` and
+    ``column`` are each line's block's (see ``_widths``)."""
     m = len(lines)
     joined = "\n".join(lines)
     line_start = np.cumsum(length + 1) - (length + 1)
