@@ -234,17 +234,19 @@ def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_f
     """
     block = np.cumsum(new_block) - 1
     width = np.maximum.reduceat(length, block_first)[block]
-    # Lines that come back elsewhere and do not end a sentence, among those as long as their block's longest.
-    joined = "\n".join(lines)
-    ends = np.cumsum(length + 1) - 1
-    unfinished = ~_flags(TERMINAL, joined, ends, at_end=True)
-    top = np.flatnonzero(unfinished & (length == width))
-    top = top[repeated(_take(lines, top))]
+    def running(candidates: np.ndarray) -> np.ndarray:
+        """The candidates that do not end a sentence and come back elsewhere (only candidates are scanned)."""
+        texts = _take(lines, candidates)
+        ends = np.cumsum(length[candidates] + 1) - 1
+        unfinished = ~_flags(TERMINAL, "\n".join(texts), ends, at_end=True)
+        return candidates[unfinished][repeated(list(compress(texts, unfinished.tolist())))]
+
+    # Running lines among those as long as their block's longest.
+    top = running(np.flatnonzero(length == width))
     measured = length
     if len(top):
-        # their blocks' lines that come back and do not end a sentence are not measured
-        lines_of = np.flatnonzero(unfinished & np.isin(block, block[top]))
-        lines_of = lines_of[repeated(_take(lines, lines_of))]
+        # their blocks' running lines are not measured
+        lines_of = running(np.flatnonzero(np.isin(block, block[top])))
         measured = length.copy()
         measured[lines_of] = 0
         narrower = np.maximum.reduceat(measured, block_first)[block]
