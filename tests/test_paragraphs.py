@@ -511,3 +511,23 @@ def test_header_lines_broken_by_hand_do_not_make_the_wrapped_paragraphs_after_th
              "shortage of home care in the rural north of the place.")
     texts = _texts(paper)
     assert texts[-1].startswith("Two of the three places") and texts[-1].endswith("rural north of the place.")
+
+
+def test_a_short_question_answered_by_the_paragraph_after_it_is_a_heading():
+    text = ("The pooled fund explained\n\nWho decides how it is spent?\n\n"
+            "The health and wellbeing board signs off a plan that the council and the NHS agree together.\n\n"
+            "Question 3: Do you agree with delegating budgets to places?\n\n"
+            "We agree, provided that councils have an equal say in how the money is used.\n\n"
+            "Q16 Chair: What is the single thing that would help most?\n\n"
+            "A workforce plan with money attached, and soon.\n\n"
+            "Why has this taken so long? Partly because each side waited for the other.\n\n"
+            "Is it new money?\n\nWhat is it spent on?\n\nMostly community services.")
+    kinds = {b.text: b.kind for b in structure(text)}
+    assert kinds["Who decides how it is spent?"] == "heading"
+    assert kinds["Question 3: Do you agree with delegating budgets to places?"] == "heading"
+    # a question put by a named speaker, a question answered in its own paragraph, a question followed by
+    # another question: each stays what it was
+    assert kinds["Q16 Chair: What is the single thing that would help most?"] == "body"
+    assert kinds["Why has this taken so long? Partly because each side waited for the other."] == "body"
+    assert kinds["Is it new money?"] == "body"
+    assert kinds["What is it spent on?"] == "heading"

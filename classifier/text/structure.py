@@ -287,6 +287,24 @@ def _after_the_release(blocks: list[Block]) -> list[Block]:
     return blocks[:end] + [b if b.kind == "boilerplate" else replace(b, kind="boilerplate") for b in blocks[end:]]
 
 
+# An explainer or FAQ page asks its sections' questions as headings ("Who decides how it is spent?") with the
+# answer below. Read as a body paragraph, such a line has nothing of its own to tag; read as a heading, it takes
+# its themes from what it announces, as the documents we train on label it. A short one-sentence question
+# (a consultation's "Question 3: ..." included) followed by the paragraph that answers it is a heading; a
+# question in an exchange ("Q16 Chair: ...?") has a speaker's label and stays what it is.
+QUESTION_WORDS = 16
+_QUESTION = re.compile(r"^(?:Question \d+[.:]? )?[^:.!?]+\?[\"'\u201d\u2019)]*$")
+
+
+def _question_headings(blocks: list[Block]) -> list[Block]:
+    out = list(blocks)
+    for i, (b, after) in enumerate(zip(blocks, blocks[1:])):
+        if (b.kind == "body" and after.kind in ("body", "list_item", "quote") and _short(b, QUESTION_WORDS)
+                and _QUESTION.match(b.text) and not _QUESTION.match(after.text)):
+            out[i] = replace(b, kind="heading")
+    return out
+
+
 # A PDF's page break can fall inside a sentence: "... a coastal town with poor-quality private" / the page number
 # and running header / "rented homes are not those of an inner-city borough." Each half read alone lost themes
 # the sentence raised. The halves stay two paragraphs of the document (their offsets cut the text between them),
@@ -351,4 +369,5 @@ def _structure(text: str, max_paragraphs: int | None) -> list[Block]:
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
     blocks = _furniture_runs(_running_lines(_unmarked_items(text, blocks), page_numbers))
     blocks = _after_the_release(_related_lists(text, _furniture_neighbours(text, blocks)))
+    blocks = _question_headings(blocks)
     return read_across_page_breaks(blocks, text)
