@@ -531,3 +531,23 @@ def test_a_short_question_answered_by_the_paragraph_after_it_is_a_heading():
     assert kinds["Why has this taken so long? Partly because each side waited for the other."] == "body"
     assert kinds["Is it new money?"] == "body"
     assert kinds["What is it spent on?"] == "heading"
+
+
+def test_unmarked_items_after_a_heading_in_a_block_that_was_never_wrapped_are_items_of_their_own():
+    # (items of more words than a headline has, each shorter than a line too long to be wrapped)
+    asks = ["A settlement for adult social care that pays what care costs, agreed for five years or more at a time "
+            "so we can plan",
+            "A fair pay deal for care workers, so that a care worker is paid at least what a healthcare assistant in "
+            "the NHS is",
+            "An equal voice for councils and the voluntary sector alongside the NHS on every integrated care board in "
+            "the land",
+            "A duty on every area to publish how it will narrow the gap in healthy life expectancy between its "
+            "richest and poorest neighbourhoods, with progress reported each year"]
+    text = "Our ten asks\n" + "\n".join(asks) + "\n\nWhy these asks?"
+    texts = [b.text for b in structure(text)]
+    assert texts == ["Our ten asks", *asks, "Why these asks?"]
+    # the rest of a sentence wrapped by hand is still the same paragraph: it is short, or starts in lower case
+    wrapped = ("Our helpline hears every week from families whose mother or father was sent home from hospital "
+               "without the care they had been promised, which made it\nvery hard.\n"
+               "The next paragraph is long enough to make this a block that was never wrapped by anyone at all.")
+    assert len(structure(wrapped)) == 2

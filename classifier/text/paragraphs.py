@@ -342,8 +342,12 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     listed = _after_lead_in(lead_in, stop, new_block, block)
     # (after a lead-in the lines are a list's items, unless one stops on "the", "and" or a comma: "partners have
     # agreed to:" / "treat each other as equals, ... in our own organisations" / "share data safely ...")
+    # Nor does a full line run on into a full line that starts with a capital: in a block that was never wrapped,
+    # that is the next of a list's unmarked items ("Our ten asks" / "A funded settlement ... at a time" / "A fair
+    # pay agreement ..."), not the rest of the sentence (a wrapped sentence's rest is short, or starts in lower case).
     unwrapped = (terminal[this] | long[nxt] | (listed[this] & ~open_end[this])
-                 | (~long[this] & capital[this] & headline[this] & ~item[this] & upper[nxt]))
+                 | (~long[this] & capital[this] & headline[this] & ~item[this] & upper[nxt])
+                 | ((length[this] >= _FULL_LINE) & (length[nxt] >= _FULL_LINE) & upper[nxt] & ~open_end[this]))
     # A section heading in a PDF pasted without blank lines, after a full line that ends a sentence ("... care home
     # places that are closing." / "Devolution and the county geography" / "5. The English ..."): a short
     # capitalised line without a full stop, with a break after it, is not the rest of the paragraph before it.
