@@ -551,3 +551,18 @@ def test_unmarked_items_after_a_heading_in_a_block_that_was_never_wrapped_are_it
                "without the care they had been promised, which made it\nvery hard.\n"
                "The next paragraph is long enough to make this a block that was never wrapped by anyone at all.")
     assert len(structure(wrapped)) == 2
+
+
+def test_each_turn_of_a_transcript_pasted_without_blank_lines_is_a_paragraph_of_its_own():
+    # (each turn's last line is as full as the wrapped ones: only the speaker's label says a new turn starts)
+    text = ("Q119 Chair: Councillor Marsh, your written evidence says councils have become junior partners in\n"
+            "integrated care, and that the board does not listen to them. What do you mean by that exactly?\n"
+            "Councillor Marsh: That the decisions about money are taken by the board, where councils have one\n"
+            "seat in fourteen. We are consulted on most things, but on the things that matter we do not decide.\n"
+            "Q120 Dev Arkwright-Lyle: Dr Penrose, do you recognise that description of your board and its work?\n"
+            "Dr Penrose: Partly. The board answers to NHS England for NHS money, and it cannot delegate\n"
+            "that accountability away.\n")
+    texts = [b.text for b in structure(text)]
+    assert [t.split(":")[0] for t in texts] == ["Q119 Chair", "Councillor Marsh", "Q120 Dev Arkwright-Lyle",
+                                                "Dr Penrose"]
+    assert texts[1].endswith("we do not decide.")

@@ -49,6 +49,10 @@ _ITEM = re.compile(rf"^{ITEM_MARKER}[^\S\n]+", re.MULTILINE)
 # A numbered paragraph of a report, evidence or minutes ("2.2 Because the delays involve ...", "10.4 The Board
 # ..."): the number and a capital after it.
 _DECIMAL = re.compile(r"^\d{1,2}\.\d{1,2}(?:\.\d{1,2})?[^\S\n]+[A-Z\u2018\u201c\"']", re.MULTILINE)
+# A transcript's turn (oral evidence, an interview, a podcast): the speaker's name or title and a colon, after a
+# question number if any ("Q120 Dev Anand-Croft:", "Dr Sowerby:", "Councillor Farrant:", "HOST:").
+_SPEAKER = re.compile(r"^(?:Q\d{1,4}[^\S\n]+)?(?:[A-Z][\w'\u2019.-]*[^\S\n]+){0,3}[A-Z][\w'\u2019-]*"
+                      r"(?:[^\S\n]+\([A-Z][\w ]{0,30}\))?:[^\S\n]+\S", re.MULTILINE)
 # A minutes page (modern.gov and its kind) puts a label on a line of its own between an agenda item's title and
 # its text: "51. Apologies for absence" / "Minutes:" / "Apologies were received ...". The label is a segment
 # of its own, so the title is not read as "Apologies for absence Minutes:".
@@ -267,6 +271,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     line_start = np.cumsum(length + 1) - (length + 1)
     item = _flags(_ITEM, joined, line_start)
     decimal = _flags(_DECIMAL, joined, line_start)
+    speaker = _flags(_SPEAKER, joined, line_start)
     page = _flags(_PAGE_NUMBER, joined, line_start)
     terminal = _flags(TERMINAL, joined, line_start + length, at_end=True)
     label = _flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
@@ -308,9 +313,10 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     for k in range(1, _FOOTNOTE_LINES + 1):
         page_ahead[:-k] |= page[k:] & (block[:-k] == block[k:])
     footnote &= page_ahead
-    # In a PDF pasted without blank lines, a numbered paragraph after a line that ends a sentence starts anew.
+    # In a PDF pasted without blank lines, a numbered paragraph or a speaker's turn after a line that ends a
+    # sentence starts anew.
     forced = ((item[nxt] & ~inline[nxt]) | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
-              | running[nxt] | running[this] | footnote[nxt] | (decimal[nxt] & terminal[this]))
+              | running[nxt] | running[this] | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this]))
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
     # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
