@@ -49,6 +49,35 @@ def test_cache_embeds_each_text_once_and_returns_the_same_vectors(tmp_path):
     assert cached.embed([]).shape == (0, 16)
 
 
+def _open_cache_and_embed(path, barrier, results):
+    barrier.wait()
+    try:
+        CachedEmbedder(HashingEmbedder(), path).embed(["home care hours", "a shared care record"])
+        results.put("ok")
+    except Exception as exc:  # the failure is what the test reports
+        results.put(repr(exc))
+
+
+def test_workers_opening_a_new_cache_at_once_all_succeed(tmp_path):
+    """Several gunicorn workers embedding their first texts together each open the new cache file and switch it
+    to WAL; the losers of that switch had failed with "database is locked" (a 500 on POST /statements).
+    Six processes at once, twenty times over, each on a fresh file."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    outcomes = []
+    for trial in range(20):
+        barrier, results = ctx.Barrier(6), ctx.Queue()
+        workers = [ctx.Process(target=_open_cache_and_embed, args=(tmp_path / f"cache-{trial}.sqlite", barrier,
+                                                                    results)) for _ in range(6)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=60)
+        outcomes += [results.get(timeout=5) for _ in workers]
+    assert outcomes == ["ok"] * 120, [o for o in outcomes if o != "ok"][:3]
+
+
 def test_cache_keys_on_the_embedder_name(tmp_path):
     CachedEmbedder(CountingEmbedder(), tmp_path / "c.sqlite").embed(TEXTS)
     other = CountingEmbedder()

@@ -18,6 +18,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from classifier.errors import ConfigError
+from classifier.wal import connect_wal
 
 
 class Embedder(Protocol):
@@ -306,9 +307,7 @@ class CachedEmbedder:
                        " PRIMARY KEY (model, key))")
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        return connect_wal(self.path, timeout=30)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         keys = [text_key(t) for t in texts]

@@ -19,6 +19,7 @@ from classifier.errors import NotFound
 from classifier.storage.records import (ORGANISATION_KEY_VERSION, AddResult, Filters, NewStatement, Statement,
                                         content_hash, is_row_id, organisation_key)
 from classifier.text.dates import date_bounds
+from classifier.wal import connect_wal
 
 from . import keyword
 from .documents import DocumentsMixin
@@ -95,8 +96,7 @@ class SQLiteStore(LabelsMixin, JobsMixin, WorkbenchMixin, DocumentsMixin):
             db.execute("INSERT OR REPLACE INTO meta VALUES ('organisation_keys', ?)", (ORGANISATION_KEY_VERSION,))
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
+        db = connect_wal(self.path, timeout=60, isolation_level=None)
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
         db.row_factory = sqlite3.Row
