@@ -566,3 +566,21 @@ def test_each_turn_of_a_transcript_pasted_without_blank_lines_is_a_paragraph_of_
     assert [t.split(":")[0] for t in texts] == ["Q119 Chair", "Councillor Marsh", "Q120 Dev Arkwright-Lyle",
                                                 "Dr Penrose"]
     assert texts[1].endswith("we do not decide.")
+
+
+def test_a_numbered_heading_in_a_block_that_was_never_wrapped_is_not_joined_to_the_item_after_it():
+    text = ("Our ambitions\n"
+            "1. Fewer people waiting in hospital\n"
+            "One team to arrange every discharge\n"
+            "A transfer of care hub run with the acute trust, the community trust and the city council, open from eight "
+            "in the morning to eight at night, seven days a week\n"
+            "2. Preventing ill health\n"
+            "Falls classes in every neighbourhood\n")
+    texts = [b.text for b in structure(text)]
+    assert "1. Fewer people waiting in hospital" in texts and "2. Preventing ill health" in texts
+    assert "One team to arrange every discharge" in texts and "Falls classes in every neighbourhood" in texts
+    # in a wrapped block, a numbered item's first line still runs on into its wrapped rest
+    wrapped = ("1. Fewer people waiting in\nhospital for care at home.\n2. Preventing ill health in\n"
+               "every neighbourhood.\n")
+    assert [b.text for b in structure(wrapped)] == ["Fewer people waiting in hospital for care at home.",
+                                                    "Preventing ill health in every neighbourhood."]

@@ -336,7 +336,10 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     subheading[:-1] &= (length[1:] >= 0.7 * width[1:]) | decimal[1:]
     numbered_heading = item & few_words & ~terminal
     numbered_heading[1:] &= ~item[:-1]
-    numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * width[1:]) | label[1:] | subheading[1:])
+    # (in a block that was never wrapped, the line after a short numbered one cannot be its wrapped rest: an
+    # unmarked line with a capital after "1. Getting people home sooner" is the first of that section's items)
+    numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * width[1:]) | label[1:] | subheading[1:]
+                                          | ((width[1:] > _WRAP_LIMIT) & upper[1:]))
     heading_then_capital |= numbered_heading[this] & short & opens[nxt]
     # A block with a line too long to be hard-wrapped holds unwrapped paragraphs, one per line, except that a
     # long line whose sentence does not end there is continued by the short lines after it (a last line
@@ -353,7 +356,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     # pay agreement ..."), not the rest of the sentence (a wrapped sentence's rest is short, or starts in lower case).
     unwrapped = (terminal[this] | long[nxt] | (listed[this] & ~open_end[this])
                  | (~long[this] & capital[this] & headline[this] & ~item[this] & upper[nxt])
-                 | ((length[this] >= _FULL_LINE) & (length[nxt] >= _FULL_LINE) & upper[nxt] & ~open_end[this]))
+                 | ((length[this] >= _FULL_LINE) & (length[nxt] >= _FULL_LINE) & upper[nxt] & ~open_end[this])
+                 | (numbered_heading[this] & upper[nxt]))
     # A section heading in a PDF pasted without blank lines, after a full line that ends a sentence ("... care home
     # places that are closing." / "Devolution and the county geography" / "5. The English ..."): a short
     # capitalised line without a full stop, with a break after it, is not the rest of the paragraph before it.
