@@ -155,3 +155,15 @@ def test_isolated_paragraphs_that_are_page_furniture_are_never_tagged(trained):
     assert [t.id for t in result.paragraphs[1].themes] == ["funding"]
     lines = [json.loads(x) for x in tag_jsonl(scorer, io.StringIO(json.dumps({"text": furniture}) + "\n"))]
     assert lines[0]["themes"] == []
+
+
+def test_the_lexical_blocks_read_a_prefix_with_or_without_its_hyphen_as_one_word():
+    from classifier.model.features import lexical_form, make_char_vectorizer, make_vectorizer
+
+    assert lexical_form("Re-designing jobs; co-ordination, re-ablement and an NHS-led Café") == \
+        "redesigning jobs; coordination, reablement and an nhs-led cafe"
+    texts = ["Re-designing jobs across the two services", "Redesigning jobs across the two services"]
+    for vectorizer in (make_vectorizer(), make_char_vectorizer()):
+        vectorizer.set_params(min_df=1)
+        X = vectorizer.fit_transform(texts)
+        assert (X[0] != X[1]).nnz == 0

@@ -7,25 +7,38 @@ text. Scoring needs the texts and their embeddings, both of which the pipeline a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer, strip_accents_unicode
 
 from classifier.model.context import ContextTagger, DocumentLayout, context_features
 from classifier.model.tagger import ThemeTagger
 
 
+# A prefix is written with a hyphen or without ("re-designing" / "redesigning", "co-ordination", "re-ablement"),
+# and word n-grams cut the hyphenated form into a stray "re" and a different word: the codebook's "job redesign"
+# no longer matched "Re-designing jobs". The lexical blocks read both forms as one. (A vectorizer keeps the
+# preprocessor it was fitted with, so models saved before this one still read text as they were trained to.)
+_PREFIX_HYPHEN = re.compile(r"\b(re|co|pre|non|multi|inter|sub)-(?=[a-z])")
+
+
+def lexical_form(text: str) -> str:
+    """What the lexical blocks read: lower case, accents stripped, prefix hyphens joined."""
+    return _PREFIX_HYPHEN.sub(r"\1", strip_accents_unicode(text.lower()))
+
+
 def make_vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode")
+    return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, preprocessor=lexical_form)
 
 
 def make_char_vectorizer() -> TfidfVectorizer:
     """Character n-grams within word boundaries: they match inflections and compounds ("commissioners",
     "co-commissioning", "ICBs") that word n-grams treat as unrelated."""
     return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, sublinear_tf=True,
-                           strip_accents="unicode")
+                           preprocessor=lexical_form)
 
 
 @dataclass
