@@ -572,8 +572,8 @@ def test_a_numbered_heading_in_a_block_that_was_never_wrapped_is_not_joined_to_t
     text = ("Our ambitions\n"
             "1. Fewer people waiting in hospital\n"
             "One team to arrange every discharge\n"
-            "A transfer of care hub run with the acute trust, the community trust and the city council, open from eight "
-            "in the morning to eight at night, seven days a week\n"
+            "A transfer of care hub run with the acute trust, the community trust and the city council, open "
+            "from eight in the morning to eight at night, seven days a week\n"
             "2. Preventing ill health\n"
             "Falls classes in every neighbourhood\n")
     texts = [b.text for b in structure(text)]

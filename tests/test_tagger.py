@@ -3,6 +3,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from classifier.model.features import lexical_form, make_char_vectorizer, make_vectorizer
 from classifier.model.tagger import ThemeTagger, best_threshold
 
 
@@ -158,8 +159,6 @@ def test_isolated_paragraphs_that_are_page_furniture_are_never_tagged(trained):
 
 
 def test_the_lexical_blocks_read_a_prefix_with_or_without_its_hyphen_as_one_word():
-    from classifier.model.features import lexical_form, make_char_vectorizer, make_vectorizer
-
     assert lexical_form("Re-designing jobs; co-ordination, re-ablement and an NHS-led Café") == \
         "redesigning jobs; coordination, reablement and an nhs-led cafe"
     texts = ["Re-designing jobs across the two services", "Redesigning jobs across the two services"]

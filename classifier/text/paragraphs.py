@@ -50,7 +50,7 @@ _ITEM = re.compile(rf"^{ITEM_MARKER}[^\S\n]+", re.MULTILINE)
 # ..."): the number and a capital after it.
 _DECIMAL = re.compile(r"^\d{1,2}\.\d{1,2}(?:\.\d{1,2})?[^\S\n]+[A-Z\u2018\u201c\"']", re.MULTILINE)
 # A transcript's turn (oral evidence, an interview, a podcast): the speaker's name or title and a colon, after a
-# question number if any ("Q120 Dev Anand-Croft:", "Dr Sowerby:", "Councillor Farrant:", "HOST:").
+# question number if any ("Q120 Dev Arkwright-Lyle:", "Dr Penrose:", "Councillor Marsh:", "HOST:").
 _SPEAKER = re.compile(r"^(?:Q\d{1,4}[^\S\n]+)?(?:[A-Z][\w'\u2019.-]*[^\S\n]+){0,3}[A-Z][\w'\u2019-]*"
                       r"(?:[^\S\n]+\([A-Z][\w ]{0,30}\))?:[^\S\n]+\S", re.MULTILINE)
 # A minutes page (modern.gov and its kind) puts a label on a line of its own between an agenda item's title and
@@ -337,7 +337,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     numbered_heading = item & few_words & ~terminal
     numbered_heading[1:] &= ~item[:-1]
     # (in a block that was never wrapped, the line after a short numbered one cannot be its wrapped rest: an
-    # unmarked line with a capital after "1. Getting people home sooner" is the first of that section's items)
+    # unmarked line with a capital after "1. Fewer people waiting in hospital" is the first of its section's items)
     numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * width[1:]) | label[1:] | subheading[1:]
                                           | ((width[1:] > _WRAP_LIMIT) & upper[1:]))
     heading_then_capital |= numbered_heading[this] & short & opens[nxt]
@@ -352,8 +352,9 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     # (after a lead-in the lines are a list's items, unless one stops on "the", "and" or a comma: "partners have
     # agreed to:" / "treat each other as equals, ... in our own organisations" / "share data safely ...")
     # Nor does a full line run on into a full line that starts with a capital: in a block that was never wrapped,
-    # that is the next of a list's unmarked items ("Our ten asks" / "A funded settlement ... at a time" / "A fair
-    # pay agreement ..."), not the rest of the sentence (a wrapped sentence's rest is short, or starts in lower case).
+    # that is the next of a list's unmarked items ("Our ten asks" / "A settlement for adult social care that ..."
+    # / "A fair pay deal for care workers ..."), not the rest of the sentence (a wrapped sentence's rest is short,
+    # or starts in lower case).
     unwrapped = (terminal[this] | long[nxt] | (listed[this] & ~open_end[this])
                  | (~long[this] & capital[this] & headline[this] & ~item[this] & upper[nxt])
                  | ((length[this] >= _FULL_LINE) & (length[nxt] >= _FULL_LINE) & upper[nxt] & ~open_end[this])
