@@ -411,7 +411,7 @@ class Pipeline:
                 continue
             ids, vectors = ids[keep], vectors[keep]
             rows = self.store.get(ids.tolist())
-            texts = [rows[int(i)].text for i in ids]
+            texts = [plain(rows[int(i)].text) for i in ids]  # as they were embedded
             proba = scorer.score(texts, vectors)
             scored = [(int(i), {t: round(float(v), 4) for t, v in zip(scorer.theme_ids, row)})
                       for i, row in zip(ids, proba)]

@@ -402,14 +402,15 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
     texts = train_set.texts
     # The codebook's own phrases are fitted on in every fold and in the final fit, and never scored: evidence
     # for paragraphs that use the codebook's words, not examples of how paragraphs are written (issue 12.4).
-    evidence = [(text, theme) for text, theme in codebook.evidence() if theme in themes] if CODEBOOK_EVIDENCE else []
-    evidence *= CODEBOOK_EVIDENCE_WEIGHT
+    phrases = [(text, theme) for text, theme in codebook.evidence() if theme in themes] if CODEBOOK_EVIDENCE else []
+    evidence = phrases * CODEBOOK_EVIDENCE_WEIGHT
     fit_texts, fit_X = texts + [text for text, _ in evidence], X
     fit_Y = np.zeros((len(evidence), len(themes) + 1), dtype=Y.dtype)
     for row, (_, theme) in enumerate(evidence):
         fit_Y[row, [themes.index(theme), len(themes)]] = 1
     if evidence:
-        fit_X = np.vstack([X, embedder.embed([text for text, _ in evidence])])
+        # each phrase is embedded once; its copies repeat the rows
+        fit_X = np.vstack([X, np.tile(embedder.embed([text for text, _ in phrases]), (CODEBOOK_EVIDENCE_WEIGHT, 1))])
         extra_rows = np.arange(len(texts), len(fit_texts))
         fit_folds = [(np.concatenate([train, extra_rows]), held) for train, held in folds]
     else:
@@ -511,7 +512,7 @@ def _train(codebook, embedder, registry, data, test_path, seed, activate, progre
         "themes": themes, "thresholds": {t: float(v) for t, v in zip(themes, model.thresholds)},
         "document_thresholds": {t: float(v) for t, v in zip(themes, model.document_thresholds)},
         "training_data": {"sha256": train_set.sha256, "files": [Path(f).name for f in train_set.files],
-                          "examples": len(train_set.examples), "codebook_phrases": len(set(evidence)),
+                          "examples": len(train_set.examples), "codebook_phrases": len(phrases),
                           "test_sha256": test_set.sha256 if test_set else None},
         "metrics": metrics,
     }

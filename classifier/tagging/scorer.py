@@ -89,13 +89,13 @@ class ThemeScorer:
         return self.codebook.label(theme_id) if theme_id in self.codebook else theme_id
 
     def score(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
-        """Per-theme probabilities for texts and their embeddings, shape (n, n_themes). Texts are read as a
-        reader sees them (``visible.plain``), as their embeddings were made: a stored statement's text is kept
-        as it came, soft hyphens and all."""
+        """Per-theme probabilities for texts and their embeddings, shape (n, n_themes). Texts are the ones
+        their embeddings were made from: read as a reader sees them (``visible.plain``), which callers holding
+        a stored statement's text as it came (soft hyphens and all) do first."""
         if len(texts) == 0:
             return np.zeros((0, len(self.theme_ids)))
         with threadpool_limits(limits=1, user_api="blas"):  # see training.train: BLAS threads thrash here
-            return self.model.theme_model.predict_proba(list(map(plain, texts)), vectors)
+            return self.model.theme_model.predict_proba(texts, vectors)
 
     def score_documents(self, texts: list[str], vectors: np.ndarray, layouts: list) -> np.ndarray:
         """Per-theme probabilities for rows read in their documents (``features.ThemeModel.document_proba``)."""
@@ -103,7 +103,7 @@ class ThemeScorer:
             return np.zeros((0, len(self.theme_ids)))
         # A model saved before the context stage existed has ``context`` None: the paragraph-alone scores.
         with threadpool_limits(limits=1, user_api="blas"):
-            return self.model.theme_model.document_proba(list(map(plain, texts)), vectors, layouts)
+            return self.model.theme_model.document_proba(texts, vectors, layouts)
 
     def themes_for(self, proba_row: np.ndarray, thresholds: np.ndarray | None = None) -> tuple[ThemeScore, ...]:
         """The themes at or over their thresholds (the paragraph-alone ones unless others are given), best first."""
@@ -150,7 +150,7 @@ class ThemeScorer:
             if given is None:
                 given = embed(own) if own else np.zeros((0, self.embedder.dimension), np.float32)
             base = len(texts)
-            title = " ".join(title.split()) if title else None
+            title = plain(" ".join(title.split())) if title else None
             title_row = next((i for i, t in enumerate(own) if t == title), None) if title else None
             texts += own
             if own:
