@@ -584,3 +584,65 @@ def test_a_numbered_heading_in_a_block_that_was_never_wrapped_is_not_joined_to_t
                "every neighbourhood.\n")
     assert [b.text for b in structure(wrapped)] == ["Fewer people waiting in hospital for care at home.",
                                                     "Preventing ill health in every neighbourhood."]
+
+
+def test_a_running_header_with_its_page_number_on_the_same_line_is_a_page_break():
+    # a PDF pasted without blank lines: the header and its number set apart by a wide gap, or by "|"
+    text = ("Our care homes are full and our discharge teams are stretched, and the cost of keeping beds open\n"
+            "over the winter fell mostly on the council, which had to draw on its reserves to meet the\n"
+            "Example Borough Council | Annual Review 2026/27                                   7\n"
+            "extra cost of agency staff. We have agreed a recovery plan with the integrated care board.\n"
+            "8 | Annual Review 2026/27\n"
+            "4          Example Borough Council | Annual Review 2026/27\n"
+            "Housing and health\n")
+    blocks = structure(text)
+    kinds = {b.text: b.kind for b in blocks}
+    assert kinds["Example Borough Council | Annual Review 2026/27 7"] == "boilerplate"
+    assert kinds["8 | Annual Review 2026/27"] == "boilerplate"
+    # the number first counts only because the header comes back beside another page number
+    assert kinds["4 Example Borough Council | Annual Review 2026/27"] == "boilerplate"
+    # the sentence the page break cut is read whole, and nothing of the header is in it
+    halves = [b for b in blocks if b.whole]
+    assert len(halves) == 2 and "Annual Review" not in halves[0].whole
+    assert halves[0].whole.endswith("to meet the extra cost of agency staff. We have agreed a recovery plan with the "
+                                    "integrated care board.")
+    # the number first with a wide gap counts only when its header comes back
+    assert structure("4          Annual Review 2026/27\nHousing and health\n")[0].kind != "boilerplate"
+    # an agenda's numbered item with a wide gap is not a page header
+    agenda = "10     Date of next meeting\nThe next meeting will be held on 4 March at 2pm.\n"
+    assert [b.kind for b in structure(agenda)] != ["boilerplate", "body"]
+
+
+def test_a_tables_rows_are_one_paragraph_apart_from_the_prose_around_them():
+    text = ("The figures below show how far delays have fallen since the discharge hub opened in the spring,\n"
+            "and where the pressure is now.\n"
+            "Measure                              2025/26      2026/27\n"
+            "Delayed discharges (daily average)    96           71\n"
+            "People home within 7 days            58%          66%\n"
+            "Most of the improvement came from the new reablement service, which now takes referrals seven days\n"
+            "a week.\n")
+    texts = [b.text for b in structure(text)]
+    assert texts == ["The figures below show how far delays have fallen since the discharge hub opened in the spring, "
+                     "and where the pressure is now.",
+                     "Measure 2025/26 2026/27 Delayed discharges (daily average) 96 71 People home within 7 days 58% 66%",
+                     "Most of the improvement came from the new reablement service, which now takes referrals seven days "
+                     "a week."]
+    # a menu set apart by wide gaps has no figures: it is not a table, and stays with its footer
+    footer = "Example Council, Town Hall, Example EX1 1AA\nContact us    Accessibility    Privacy    Cookies\n"
+    assert [b.kind for b in structure(footer)] == ["boilerplate"]
+
+
+def test_captions_source_lines_and_superscript_notes_are_lines_of_their_own():
+    text = ("Figure 2.1 shows the gap in healthy life expectancy between the most and least deprived wards of the\n"
+            "borough, which has widened since 2019.\n"
+            "Figure 2.1: Healthy life expectancy by ward, Example Borough, 2022-24\n"
+            "Source: Example Council public health team analysis of ONS data\n"
+            "Most of the gap comes from heart disease and lung disease, and from the higher rate of smoking in the\n"
+            "wards with the poorest housing.\u00b9\n"
+            "\u00b9 Example Borough Joint Strategic Needs Assessment 2026.\n"
+            "\u00b2 Example adult lifestyle survey 2025.\n")
+    blocks = structure(text)
+    assert [(b.kind, b.text.split(" ")[0]) for b in blocks] == [
+        ("body", "Figure"), ("heading", "Figure"), ("boilerplate", "Source:"), ("body", "Most"),
+        ("boilerplate", "\u00b9"), ("boilerplate", "\u00b2")]
+    assert blocks[0].text.endswith("widened since 2019.")

@@ -58,6 +58,27 @@ _SPEAKER = re.compile(r"^(?:Q\d{1,4}[^\S\n]+)?(?:[A-Z][\w'\u2019.-]*[^\S\n]+){0,
 # of its own, so the title is not read as "Apologies for absence Minutes:".
 _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents|attachments|reasons? for (?:the )?"
                     r"decision|alternative options considered)[^\S\n]*:$", re.IGNORECASE | re.MULTILINE)
+# A wide gap inside a line: what sets a table's cells, a menu's items or a page number apart from the text.
+_GAP = r"(?:   +|\t)"
+_WIDE_GAP = re.compile(_GAP)
+# A PDF's running header or footer with its page number on the same line, set apart by a wide gap or a "|"
+# ("Example Council | Annual Review 2026/27          5", "Annual Review 2026/27 | 5"): a page break, like a page
+# number on a line of its own. Only a title's single spaces come before the gap, so a table's row (gaps between
+# its cells) is not one. On a left-hand page the number comes first ("4          Annual Review 2026/27"); as an
+# agenda's numbered item can look like that too, that counts only when the header comes back or a "|" sets the
+# number apart ("8 | Annual Review 2026/27").
+_NUMBER_AT_END = re.compile(r"(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)\d{1,4}$", re.MULTILINE)
+_NUMBER_AT_END_LINE = re.compile(r"^\S(?:[ \u00a0]{0,2}\S)*?(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)\d{1,4}$", re.MULTILINE)
+_NUMBER_AT_START = re.compile(r"^\d{1,4}(?:" + _GAP + r"|[^\S\n]*(\|)[^\S\n]*)(?=\S)", re.MULTILINE)
+_MAX_PAGES = 2000  # more numbered lines than a document has pages are not its page headers
+# A table's row pasted from a PDF or a spreadsheet: cells set apart by two or more wide gaps, one of them a
+# figure ("A&E: seen within 4 hours     78%     71.4%     74.9%"). Rows are not the prose around them. (A menu's
+# row, "Contact us    Accessibility    Privacy", has no figures; see boilerplate.has_spaced_menu.)
+_FIGURE_AFTER_GAP = re.compile(_GAP + r"[-+\u2212\u2013<>~\u00a3$\u20ac(]?\d")
+# A table's or figure's caption ("Table 1: Care budgets by year", "Figure 3. Delays by month") is a line of its own.
+_CAPTION = re.compile(r"^(?:table|figure|fig\.|chart|graph|box|exhibit|map)[^\S\n]+\d{1,3}(?:\.\d{1,2})?[a-z]?"
+                      r"(?:[.:][^\S\n]|[^\S\n]+[-\u2013\u2014][^\S\n])",
+                      re.IGNORECASE | re.MULTILINE)
 _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
 # A line that stops on one of these runs on into the next ("Who we are" is a heading: verbs are not here).
 _OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at|from|that|which|as|its|their|our"
@@ -65,6 +86,11 @@ _OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at
 # How a line (or a paragraph: these match at the end of a text too) ends or starts; structure.py reads
 # paragraphs with the same patterns.
 FOOTNOTE = re.compile(r"^\d{1,3}[^\S\n]+[A-Z\u201c\"]", re.MULTILINE)       # "12 Example Institute analysis ..."
+# A note marked with a superscript number ("\u00b9 Example JSNA 2026, life expectancy chapter."): prose never
+# starts with one, so each such line starts a note of its own.
+# A chart's or table's source line ("Source: Example ICB analysis of ...") is not part of the prose around it.
+_SOURCE = re.compile(r"^sources?[^\S\n]*:", re.IGNORECASE | re.MULTILINE)
+SUPERSCRIPT_NOTE = re.compile(r"^[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]{1,3}[^\S\n]*\S", re.MULTILINE)
 _FOOTNOTE_LINES = 4  # how far above its page number a footnote can start
 LEAD_IN = re.compile(r":[\"'\u201d\u2019)\]]*$", re.MULTILINE)              # "The council will:"
 SENTENCE_STOP = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)  # a full stop
@@ -146,6 +172,60 @@ def _flags(pattern: re.Pattern, joined: str, positions: np.ndarray, at_end: bool
     return found
 
 
+def _line_of(positions: np.ndarray, hits: list[int]) -> np.ndarray:
+    return np.searchsorted(positions, hits, side="right") - 1
+
+
+def _page_lines(joined: str, lines: list[str], positions: np.ndarray, repeated: _Repeats) -> tuple[np.ndarray, np.ndarray]:
+    """Which lines are a running header beside its page number (see _NUMBER_AT_END), and which are a table's rows
+    (see _FIGURE_AFTER_GAP). Only lines with a wide gap or a "|" are looked at, by scans of the text that do nothing
+    in Python per line."""
+    n = len(positions)
+    paged, table = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    if "   " not in joined and "\t" not in joined and "|" not in joined:
+        return paged, table  # (as most texts)
+    gap_at = list(map(re.Match.end, _WIDE_GAP.finditer(joined)))
+    gaps = np.bincount(_line_of(positions, gap_at), minlength=n)
+    if gap_at:
+        # a figure just after a gap: a digit, or a sign or currency and then a digit
+        after = _codes(map(joined.__getitem__, gap_at))
+        digit = _where(str.isdigit, after)
+        sign = np.isin(after, _codes("-+\u2212\u2013<>~\u00a3$\u20ac("))
+        if sign.any():
+            nxt = np.minimum(np.asarray(gap_at)[sign] + 1, len(joined) - 1).tolist()
+            digit[sign] = _where(str.isdigit, _codes(map(joined.__getitem__, nxt)))
+        table[_line_of(positions, list(compress(gap_at, digit.tolist())))] = True
+        table &= gaps >= 2
+    piped = np.zeros(n, dtype=bool)
+    piped[_line_of(positions, list(map(re.Match.start, re.finditer(r"\|", joined))))] = True
+    spaced = (gaps == 1) | ((gaps == 0) & piped)  # one gap (or a "|") in the line, no more
+    if not spaced.any():
+        return paged, table
+    first = _codes(map(itemgetter(0), lines))
+    last = _codes(map(itemgetter(-1), lines))
+    ends = np.flatnonzero(spaced & _where(str.isdigit, last))
+    if len(ends):
+        paged[ends[_flags(_NUMBER_AT_END_LINE, "\n".join(_take(lines, ends)), _starts(lines, ends))]] = True
+    begins = np.flatnonzero(spaced & _where(str.isdigit, first))
+    if 0 < len(begins) <= _MAX_PAGES:
+        found = [(r, _NUMBER_AT_START.match(lines[r])) for r in begins.tolist()]
+        found = [(r, m) for r, m in found if m]
+        titles = [lines[r][m.end():] for r, m in found]
+        # its words come back: as another header (beside its number) or as a line of their own (a title page's)
+        seen = Counter(titles)
+        seen.update(_NUMBER_AT_END.sub("", lines[r]).rstrip(" |") for r in np.flatnonzero(paged)[:_MAX_PAGES].tolist())
+        alone = repeated.seen(titles)
+        for (r, m), title, line in zip(found, titles, alone.tolist()):
+            paged[r] |= bool(m.group(1)) or line or seen[title] >= 2
+    return paged, table
+
+
+def _starts(lines: list[str], rows: np.ndarray) -> np.ndarray:
+    """Where each of ``lines[rows]`` starts in their text joined by newlines."""
+    length = _ints(map(len, _take(lines, rows)), len(rows))
+    return np.cumsum(length + 1) - (length + 1)
+
+
 _FIRST_WORD = re.compile(r"^\S+", re.MULTILINE)
 
 
@@ -211,19 +291,24 @@ class _Repeats:
         self._lines = lines
         self._counts: Counter | None = None
 
-    def __call__(self, candidates: list[str]) -> np.ndarray:
-        if not candidates:
-            return np.zeros(0, dtype=bool)
+    def _times(self, candidates: list[str]) -> np.ndarray:
         if self._counts is None:
             self._counts = Counter(self._lines)
-        return _ints(_take(self._counts, candidates), len(candidates)) > 1
+        return _ints(_take(self._counts, candidates), len(candidates))
+
+    def __call__(self, candidates: list[str]) -> np.ndarray:
+        return self._times(candidates) > 1 if candidates else np.zeros(0, dtype=bool)
+
+    def seen(self, candidates: list[str]) -> np.ndarray:
+        """Whether each candidate is a line of the text."""
+        return self._times(candidates) > 0 if candidates else np.zeros(0, dtype=bool)
 
 
 _COLUMN_LINES = 10  # in a block of this many lines or more, its longest line may be an outlier
 
 
 def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_first: np.ndarray,
-            repeated: _Repeats) -> tuple[np.ndarray, np.ndarray]:
+            repeated: _Repeats, aside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each line's block's width and column.
 
     The width is the block's longest line, not counting a running header or footer (a line that comes back
@@ -237,7 +322,13 @@ def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_f
     holds a title or a byline set wider than its wrapped lines.
     """
     block = np.cumsum(new_block) - 1
+    # A table's rows and a running header beside its page number (``aside``) are set out apart from the text's
+    # wrapped lines, often wider than them: they are not measured (unless a block has nothing else).
     width = np.maximum.reduceat(length, block_first)[block]
+    if aside.any():
+        narrower = np.maximum.reduceat(np.where(aside, 0, length), block_first)[block]
+        width = np.where(narrower > 0, narrower, width)
+
     def running(candidates: np.ndarray) -> np.ndarray:
         """The candidates that do not end a sentence and come back elsewhere (only candidates are scanned)."""
         texts = _take(lines, candidates)
@@ -247,11 +338,10 @@ def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_f
 
     # Running lines among those as long as their block's longest.
     top = running(np.flatnonzero(length == width))
-    measured = length
+    measured = np.where(aside, 0, length)
     if len(top):
         # their blocks' running lines are not measured
         lines_of = running(np.flatnonzero(np.isin(block, block[top])))
-        measured = length.copy()
         measured[lines_of] = 0
         narrower = np.maximum.reduceat(measured, block_first)[block]
         width = np.where(narrower > 0, narrower, width)
@@ -263,7 +353,7 @@ def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_f
 
 
 def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: np.ndarray, column: np.ndarray,
-            repeated: _Repeats, last_chunk: bool):
+            repeated: _Repeats, paged: np.ndarray, table: np.ndarray, last_chunk: bool):
     """For a chunk of whole blocks: the first and last line of each segment and its kind. ``width`` and
     ``column`` are each line's block's (see ``_widths``)."""
     m = len(lines)
@@ -272,9 +362,11 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     item = _flags(_ITEM, joined, line_start)
     decimal = _flags(_DECIMAL, joined, line_start)
     speaker = _flags(_SPEAKER, joined, line_start)
-    page = _flags(_PAGE_NUMBER, joined, line_start)
+    page = _flags(_PAGE_NUMBER, joined, line_start) | paged
+    table &= ~item  # (the gap after an agenda item's number is not a cell's: "4.    Better Care Fund    (Pages 7 - 28)")
     terminal = _flags(TERMINAL, joined, line_start + length, at_end=True)
-    label = _flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
+    label = (_flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
+             | _flags(_CAPTION, joined, line_start))
     open_end = _flags(_OPEN_END, joined, line_start + length, at_end=True)
     # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
     # sentence goes on (and which is not itself an item's first line), a parenthesised letter or number continues
@@ -306,6 +398,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     running = beside_page & headline & ~page
     candidates = np.flatnonzero(running)
     running[candidates] = repeated(_take(lines, candidates))
+    note = _flags(SUPERSCRIPT_NOTE, joined, line_start)
+    source = _flags(_SOURCE, joined, line_start)
     footnote = _flags(FOOTNOTE, joined, line_start) & ~item
     footnote[1:] &= ~terminal[:-1] & ~new_block[1:]
     footnote[0] = False
@@ -316,7 +410,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     # In a PDF pasted without blank lines, a numbered paragraph or a speaker's turn after a line that ends a
     # sentence starts anew.
     forced = ((item[nxt] & ~inline[nxt]) | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
-              | running[nxt] | running[this] | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this]))
+              | running[nxt] | running[this] | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this])
+              | (table[this] != table[nxt]) | note[nxt] | source[nxt] | (source[this] & upper[nxt]))
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
     # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
@@ -378,6 +473,9 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     item_end = _flags(ITEM_END, joined, line_start + length, at_end=True)
     listed = np.bincount(block, weights=item_end, minlength=block[-1] + 1) >= 2
     breaks |= item_end[this] & listed[block[this]]
+    # A table's rows run on into one another: the table is one paragraph, however short its rows.
+    rows = table[this] & table[nxt]
+    breaks[rows] = new_block[nxt][rows]
 
     first = np.concatenate(([0], np.flatnonzero(breaks) + 1))
     last = np.concatenate((first[1:] - 1, [m - 1]))
@@ -404,7 +502,10 @@ def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
     n = len(lines)
     block_first = np.flatnonzero(new_block)
     repeated = _Repeats(lines)
-    width, column = _widths(lines, length, new_block, block_first, repeated)
+    joined = "\n".join(lines)
+    line_start = np.cumsum(length + 1) - (length + 1)
+    paged, table = _page_lines(joined, lines, line_start, repeated)
+    width, column = _widths(lines, length, new_block, block_first, repeated, paged | table)
     start, end = start.tolist(), end.tolist()
     count, lo = 0, 0
     while lo < n:
@@ -417,7 +518,7 @@ def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
         edge = new_block[a:b].copy()
         edge[0] = True
         first, last, kind = _decide(lines[a:b], length[a:b], edge, width[a:b], column[a:b], repeated,
-                                    b == n)
+                                    paged[a:b], table[a:b], b == n)
         own = (first >= lo - a) & (first < hi - a)
         first, last, kind = first[own], last[own], kind[own]
         is_paragraph = kind == 0
