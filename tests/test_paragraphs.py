@@ -646,3 +646,25 @@ def test_captions_source_lines_and_superscript_notes_are_lines_of_their_own():
         ("body", "Figure"), ("heading", "Figure"), ("boilerplate", "Source:"), ("body", "Most"),
         ("boilerplate", "\u00b9"), ("boilerplate", "\u00b2")]
     assert blocks[0].text.endswith("widened since 2019.")
+
+
+def test_a_reports_quotes_and_numbered_recommendations_pasted_without_blank_lines_start_anew():
+    # every line as full as the wrapped ones: only how the next line opens says a new paragraph starts
+    text = ("Most people waited at least a day longer than they needed to, and the most common reason for the wait\n"
+            "was a package of care at home, which took more than a week to arrange for one person in every five.\n"
+            "\u201cThey said on the Tuesday that Dad could go, and on the Friday he was still there, getting weaker\n"
+            "every day because nobody could start his visits, and nobody would tell us why.\u201d (Son, aged 58)\n"
+            "\u201cNobody told me anything about my medicines until the taxi was outside.\u201d (Patient, aged 69)\n"
+            "Several carers said they had not been asked whether they could cope before the discharge was agreed.\n"
+            "Recommendation 2.1: The council and the ICB should agree one discharge plan for every patient within\n"
+            "a day of their admission, shared with their family and with the team that will support them at home.\n"
+            "Recommendation 2.2: The hospital should tell carers the expected date of discharge as soon as it is\n"
+            "known.\n")
+    texts = [b.text for b in structure(text)]
+    assert [t[:12] for t in texts] == ["Most people ", "\u201cThey said o", "\u201cNobody told", "Several care",
+                                       "Recommendati", "Recommendati"]
+    assert texts[1].endswith("(Son, aged 58)") and texts[5].endswith("as soon as it is known.")
+    # a quotation inside a wrapped sentence runs on
+    wrapped = ("The chair said the plan was the best the board had seen in years, and she added that in her view\n"
+               "\u201cit will need money behind it\u201d before it could work for the people it was written for.\n")
+    assert len(structure(wrapped)) == 1

@@ -49,6 +49,16 @@ _ITEM = re.compile(rf"^{ITEM_MARKER}[^\S\n]+", re.MULTILINE)
 # A numbered paragraph of a report, evidence or minutes ("2.2 Because the delays involve ...", "10.4 The Board
 # ..."): the number and a capital after it.
 _DECIMAL = re.compile(r"^\d{1,2}\.\d{1,2}(?:\.\d{1,2})?[^\S\n]+[A-Z\u2018\u201c\"']", re.MULTILINE)
+# A numbered recommendation, action or question of a report ("Recommendation 3.2: The council should ...",
+# "Action 4 - ...") starts anew after a line that ends a sentence, as a numbered paragraph does.
+_NUMBERED_LABEL = re.compile(r"^(?:recommendations?|actions?|priority|objective|ambition|commitment|step|question|q)"
+                            r"[^\S\n]*\d{1,2}(?:\.\d{1,2})?[^\S\n]*[:.\u2013\u2014-]", re.IGNORECASE | re.MULTILINE)
+# A quotation that opens a line after one that ends a sentence or a bracket is the next of a report's quotes, and
+# a line after a quotation's speaker in brackets ('..." (Patient, aged 72)') starts anew: neither is the rest of
+# the paragraph before it.
+_OPENS_QUOTE = re.compile(r"^[\u201c\"]", re.MULTILINE)
+_BRACKETED_END = re.compile(r"\)$", re.MULTILINE)
+_QUOTE_THEN_SPEAKER = re.compile(r"[\u201d\"][^\S\n]*\([^()\n]{1,60}\)$", re.MULTILINE)  # '..." (Patient, aged 72)' 
 # A transcript's turn (oral evidence, an interview, a podcast): the speaker's name or title and a colon, after a
 # question number if any ("Q120 Dev Arkwright-Lyle:", "Dr Penrose:", "Councillor Marsh:", "HOST:").
 _SPEAKER = re.compile(r"^(?:Q\d{1,4}[^\S\n]+)?(?:[A-Z][\w'\u2019.-]*[^\S\n]+){0,3}[A-Z][\w'\u2019-]*"
@@ -360,7 +370,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     joined = "\n".join(lines)
     line_start = np.cumsum(length + 1) - (length + 1)
     item = _flags(_ITEM, joined, line_start)
-    decimal = _flags(_DECIMAL, joined, line_start)
+    decimal = _flags(_DECIMAL, joined, line_start) | _flags(_NUMBERED_LABEL, joined, line_start)
     speaker = _flags(_SPEAKER, joined, line_start)
     page = _flags(_PAGE_NUMBER, joined, line_start) | paged
     table &= ~item  # (the gap after an agenda item's number is not a cell's: "4.    Better Care Fund    (Pages 7 - 28)")
@@ -400,6 +410,9 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     running[candidates] = repeated(_take(lines, candidates))
     note = _flags(SUPERSCRIPT_NOTE, joined, line_start)
     source = _flags(_SOURCE, joined, line_start)
+    quote_opens = _flags(_OPENS_QUOTE, joined, line_start)
+    quoted = _flags(_QUOTE_THEN_SPEAKER, joined, line_start + length, at_end=True)
+    bracketed = quoted | _flags(_BRACKETED_END, joined, line_start + length, at_end=True)
     footnote = _flags(FOOTNOTE, joined, line_start) & ~item
     footnote[1:] &= ~terminal[:-1] & ~new_block[1:]
     footnote[0] = False
@@ -411,7 +424,9 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     # sentence starts anew.
     forced = ((item[nxt] & ~inline[nxt]) | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
               | running[nxt] | running[this] | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this])
-              | (table[this] != table[nxt]) | note[nxt] | source[nxt] | (source[this] & upper[nxt]))
+              | (table[this] != table[nxt]) | note[nxt] | source[nxt] | (source[this] & upper[nxt])
+              | (quote_opens[nxt] & (terminal[this] | bracketed[this]))
+              | (quoted[this] & upper[nxt]))
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
     # wellbeing" / "News"), a capitalised line is never a wrapped part of the line before it.
