@@ -93,6 +93,7 @@ def test_a_menu_pasted_without_blank_lines_is_split_into_its_items_and_is_furnit
     "Freedom of information", "Accessibility statement", "Translate this page: Select language",
     "Log in", "Member login", "3 comments", "Comments are closed.", "Is this page useful?", "Update browser",
     "This site works best with JavaScript enabled.", "[3] See our earlier report, Homes and Health (2024).",
+    "Care Example Weekly \u203a Workforce", "News \u00bb Funding", "\u00b9 Example JSNA 2027, life expectancy chapter.",
     "Example ICB Board \u2013 28 January 2027 \u2013 Item 11 Page 2", "Margaret T | 17 March 2027, 8:02am",
     "Enter your email address", "Our latest analysis, once a fortnight. No spam.",
     "By signing up you agree to our privacy policy.", "Get the Example Care Review daily bulletin",

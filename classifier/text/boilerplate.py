@@ -110,6 +110,8 @@ _SHORT_RULES = (
     re.compile(r"(?:^|\s)Home\s*[>\u203a\u00bb]\s*\S|^[Hh]ome\s*/\s*\S"),
     # any trail of three crumbs or more ("Decisions > Adult care services > Hospital discharge")
     re.compile(r"^[^.!?>\u203a\u00bb]{1,60}(?:\s[>\u203a\u00bb]\s[^.!?>\u203a\u00bb]{1,60}){2,}$"),
+    # two crumbs are enough with a separator that prose never uses ("News \u203a Funding")
+    re.compile(r"^[^.!?>\u203a\u00bb]{1,40}\s[\u203a\u00bb]\s[^.!?>\u203a\u00bb]{1,40}$"),
     re.compile(r"\b\d{1,3}\s*min(?:ute)?s?\s+read\b|^reading time:", re.IGNORECASE),
     re.compile(r"^(?:written|posted|published)\s+by\s+[A-Z]", re.IGNORECASE),
     re.compile(r"\b(?:[Pp]hoto(?:graph)?|[Ii]mage)(?:\s+credit)?:\s*[A-Z][^.!?]{0,60}$"),
