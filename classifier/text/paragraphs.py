@@ -58,7 +58,7 @@ _NUMBERED_LABEL = re.compile(r"^(?:recommendations?|actions?|priority|objective|
 # the paragraph before it.
 _OPENS_QUOTE = re.compile(r"^[\u201c\"]", re.MULTILINE)
 _BRACKETED_END = re.compile(r"\)$", re.MULTILINE)
-_QUOTE_THEN_SPEAKER = re.compile(r"[\u201d\"][^\S\n]*\([^()\n]{1,60}\)$", re.MULTILINE)  # '..." (Patient, aged 72)' 
+_QUOTE_THEN_SPEAKER = re.compile(r"[\u201d\"][^\S\n]*\([^()\n]{1,60}\)$", re.MULTILINE)  # '..." (Patient, aged 72)'
 # A transcript's turn (oral evidence, an interview, a podcast): the speaker's name or title and a colon, after a
 # question number if any ("Q120 Dev Arkwright-Lyle:", "Dr Penrose:", "Councillor Marsh:", "HOST:").
 _SPEAKER = re.compile(r"^(?:Q\d{1,4}[^\S\n]+)?(?:[A-Z][\w'\u2019.-]*[^\S\n]+){0,3}[A-Z][\w'\u2019-]*"
@@ -78,7 +78,8 @@ _WIDE_GAP = re.compile(_GAP)
 # agenda's numbered item can look like that too, that counts only when the header comes back or a "|" sets the
 # number apart ("8 | Annual Review 2026/27").
 _NUMBER_AT_END = re.compile(r"(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)\d{1,4}$", re.MULTILINE)
-_NUMBER_AT_END_LINE = re.compile(r"^\S(?:[ \u00a0]{0,2}\S)*?(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)\d{1,4}$", re.MULTILINE)
+_NUMBER_AT_END_LINE = re.compile(r"^\S(?:[ \u00a0]{0,2}\S)*?(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)\d{1,4}$",
+                                 re.MULTILINE)
 _NUMBER_AT_START = re.compile(r"^\d{1,4}(?:" + _GAP + r"|[^\S\n]*(\|)[^\S\n]*)(?=\S)", re.MULTILINE)
 _MAX_PAGES = 2000  # more numbered lines than a document has pages are not its page headers
 # A table's row pasted from a PDF or a spreadsheet: cells set apart by two or more wide gaps, one of them a
@@ -96,10 +97,10 @@ _OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at
 # How a line (or a paragraph: these match at the end of a text too) ends or starts; structure.py reads
 # paragraphs with the same patterns.
 FOOTNOTE = re.compile(r"^\d{1,3}[^\S\n]+[A-Z\u201c\"]", re.MULTILINE)       # "12 Example Institute analysis ..."
-# A note marked with a superscript number ("\u00b9 Example JSNA 2026, life expectancy chapter."): prose never
-# starts with one, so each such line starts a note of its own.
 # A chart's or table's source line ("Source: Example ICB analysis of ...") is not part of the prose around it.
 _SOURCE = re.compile(r"^sources?[^\S\n]*:", re.IGNORECASE | re.MULTILINE)
+# A note marked with a superscript number ("\u00b9 Example JSNA 2026, life expectancy chapter."): prose never
+# starts with one, so each such line starts a note of its own.
 SUPERSCRIPT_NOTE = re.compile(r"^[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]{1,3}[^\S\n]*\S", re.MULTILINE)
 _FOOTNOTE_LINES = 4  # how far above its page number a footnote can start
 LEAD_IN = re.compile(r":[\"'\u201d\u2019)\]]*$", re.MULTILINE)              # "The council will:"
@@ -186,7 +187,8 @@ def _line_of(positions: np.ndarray, hits: list[int]) -> np.ndarray:
     return np.searchsorted(positions, hits, side="right") - 1
 
 
-def _page_lines(joined: str, lines: list[str], positions: np.ndarray, repeated: _Repeats) -> tuple[np.ndarray, np.ndarray]:
+def _page_lines(joined: str, lines: list[str], positions: np.ndarray,
+                repeated: _Repeats) -> tuple[np.ndarray, np.ndarray]:
     """Which lines are a running header beside its page number (see _NUMBER_AT_END), and which are a table's rows
     (see _FIGURE_AFTER_GAP). Only lines with a wide gap or a "|" are looked at, by scans of the text that do nothing
     in Python per line."""
@@ -223,7 +225,8 @@ def _page_lines(joined: str, lines: list[str], positions: np.ndarray, repeated: 
         titles = [lines[r][m.end():] for r, m in found]
         # its words come back: as another header (beside its number) or as a line of their own (a title page's)
         seen = Counter(titles)
-        seen.update(_NUMBER_AT_END.sub("", lines[r]).rstrip(" |") for r in np.flatnonzero(paged)[:_MAX_PAGES].tolist())
+        seen.update(_NUMBER_AT_END.sub("", lines[r]).rstrip(" |")
+                    for r in np.flatnonzero(paged)[:_MAX_PAGES].tolist())
         alone = repeated.seen(titles)
         for (r, m), title, line in zip(found, titles, alone.tolist()):
             paged[r] |= bool(m.group(1)) or line or seen[title] >= 2
@@ -373,7 +376,8 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     decimal = _flags(_DECIMAL, joined, line_start) | _flags(_NUMBERED_LABEL, joined, line_start)
     speaker = _flags(_SPEAKER, joined, line_start)
     page = _flags(_PAGE_NUMBER, joined, line_start) | paged
-    table &= ~item  # (the gap after an agenda item's number is not a cell's: "4.    Better Care Fund    (Pages 7 - 28)")
+    # (the gap after an agenda item's number is not a cell's: "4.    Better Care Fund    (Pages 7 - 28)")
+    table = table & ~item
     terminal = _flags(TERMINAL, joined, line_start + length, at_end=True)
     label = (_flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
              | _flags(_CAPTION, joined, line_start))
