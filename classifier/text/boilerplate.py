@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from classifier.text.paragraphs import TIME_LINE
+from classifier.text.paragraphs import SUPERSCRIPT_DIGITS, TIME_LINE
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
@@ -135,8 +135,7 @@ _SHORT_RULES = (
                re.IGNORECASE),
     # a chart's or table's source line, and an endnote ("[3] See our earlier report, Homes and Health (2024).",
     # "\u00b9 Example JSNA 2026.")
-    re.compile(r"^sources?\s*:\s*\S|^\[\d{1,3}\]\s|^[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]{1,3}\s*[A-Z\u201c\"]",
-               re.IGNORECASE),
+    re.compile(r"^sources?\s*:\s*\S|^\[\d{1,3}\]\s|^" + SUPERSCRIPT_DIGITS + r"{1,3}\s*[A-Z\u201c\"]", re.IGNORECASE),
     # a running footer that ends with its page number ("Example ICB Board \u2013 28 January 2027 \u2013 Item 11 Page 2")
     re.compile(r"\sPage \d{1,4}(?: of \d{1,4})?$"),
     # a reader's comment's header ("Margaret T | 17 March 2027, 8:02am")

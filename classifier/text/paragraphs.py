@@ -77,9 +77,8 @@ _WIDE_GAP = re.compile(_GAP)
 # its cells) is not one. On a left-hand page the number comes first ("4          Annual Review 2026/27"); as an
 # agenda's numbered item can look like that too, that counts only when the header comes back or a "|" sets the
 # number apart ("8 | Annual Review 2026/27").
-_NUMBER_AT_END = re.compile(r"(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)\d{1,4}$", re.MULTILINE)
-_NUMBER_AT_END_LINE = re.compile(r"^\S(?:[ \u00a0]{0,2}\S)*?(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)\d{1,4}$",
-                                 re.MULTILINE)
+_NUMBER_AT_END = re.compile(r"^(\S(?:[ \u00a0]{0,2}\S)*?)(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)\d{1,4}$",
+                            re.MULTILINE)
 _NUMBER_AT_START = re.compile(r"^\d{1,4}(?:" + _GAP + r"|[^\S\n]*(\|)[^\S\n]*)(?=\S)", re.MULTILINE)
 _MAX_PAGES = 2000  # more numbered lines than a document has pages are not its page headers
 # A table's row pasted from a PDF or a spreadsheet: cells set apart by two or more wide gaps, one of them a
@@ -101,7 +100,8 @@ FOOTNOTE = re.compile(r"^\d{1,3}[^\S\n]+[A-Z\u201c\"]", re.MULTILINE)       # "1
 _SOURCE = re.compile(r"^sources?[^\S\n]*:", re.IGNORECASE | re.MULTILINE)
 # A note marked with a superscript number ("\u00b9 Example JSNA 2026, life expectancy chapter."): prose never
 # starts with one, so each such line starts a note of its own.
-SUPERSCRIPT_NOTE = re.compile(r"^[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]{1,3}[^\S\n]*\S", re.MULTILINE)
+SUPERSCRIPT_DIGITS = "[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]"
+SUPERSCRIPT_NOTE = re.compile(rf"^{SUPERSCRIPT_DIGITS}{{1,3}}[^\S\n]*\S", re.MULTILINE)
 _FOOTNOTE_LINES = 4  # how far above its page number a footnote can start
 LEAD_IN = re.compile(r":[\"'\u201d\u2019)\]]*$", re.MULTILINE)              # "The council will:"
 SENTENCE_STOP = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$", re.MULTILINE)  # a full stop
@@ -217,7 +217,7 @@ def _page_lines(joined: str, lines: list[str], positions: np.ndarray,
     last = _codes(map(itemgetter(-1), lines))
     ends = np.flatnonzero(spaced & _where(str.isdigit, last))
     if len(ends):
-        paged[ends[_flags(_NUMBER_AT_END_LINE, "\n".join(_take(lines, ends)), _starts(lines, ends))]] = True
+        paged[ends[_flags(_NUMBER_AT_END, "\n".join(_take(lines, ends)), _starts(lines, ends))]] = True
     begins = np.flatnonzero(spaced & _where(str.isdigit, first))
     if 0 < len(begins) <= _MAX_PAGES:
         found = [(r, _NUMBER_AT_START.match(lines[r])) for r in begins.tolist()]
@@ -225,8 +225,7 @@ def _page_lines(joined: str, lines: list[str], positions: np.ndarray,
         titles = [lines[r][m.end():] for r, m in found]
         # its words come back: as another header (beside its number) or as a line of their own (a title page's)
         seen = Counter(titles)
-        seen.update(_NUMBER_AT_END.sub("", lines[r]).rstrip(" |")
-                    for r in np.flatnonzero(paged)[:_MAX_PAGES].tolist())
+        seen.update(_NUMBER_AT_END.match(lines[r]).group(1) for r in np.flatnonzero(paged)[:_MAX_PAGES].tolist())
         alone = repeated.seen(titles)
         for (r, m), title, line in zip(found, titles, alone.tolist()):
             paged[r] |= bool(m.group(1)) or line or seen[title] >= 2
@@ -337,9 +336,10 @@ def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_f
     block = np.cumsum(new_block) - 1
     # A table's rows and a running header beside its page number (``aside``) are set out apart from the text's
     # wrapped lines, often wider than them: they are not measured (unless a block has nothing else).
+    measured = np.where(aside, 0, length)
     width = np.maximum.reduceat(length, block_first)[block]
     if aside.any():
-        narrower = np.maximum.reduceat(np.where(aside, 0, length), block_first)[block]
+        narrower = np.maximum.reduceat(measured, block_first)[block]
         width = np.where(narrower > 0, narrower, width)
 
     def running(candidates: np.ndarray) -> np.ndarray:
@@ -351,7 +351,6 @@ def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_f
 
     # Running lines among those as long as their block's longest.
     top = running(np.flatnonzero(length == width))
-    measured = np.where(aside, 0, length)
     if len(top):
         # their blocks' running lines are not measured
         lines_of = running(np.flatnonzero(np.isin(block, block[top])))
@@ -365,12 +364,11 @@ def _widths(lines: list[str], length: np.ndarray, new_block: np.ndarray, block_f
     return width, column
 
 
-def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: np.ndarray, column: np.ndarray,
-            repeated: _Repeats, paged: np.ndarray, table: np.ndarray, last_chunk: bool):
+def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.ndarray, width: np.ndarray,
+            column: np.ndarray, repeated: _Repeats, paged: np.ndarray, table: np.ndarray, last_chunk: bool):
     """For a chunk of whole blocks: the first and last line of each segment and its kind. ``width`` and
-    ``column`` are each line's block's (see ``_widths``)."""
+    ``column`` are each line's block's (see ``_widths``); ``joined`` is the chunk's lines joined by newlines."""
     m = len(lines)
-    joined = "\n".join(lines)
     line_start = np.cumsum(length + 1) - (length + 1)
     item = _flags(_ITEM, joined, line_start)
     decimal = _flags(_DECIMAL, joined, line_start) | _flags(_NUMBERED_LABEL, joined, line_start)
@@ -416,7 +414,7 @@ def _decide(lines: list[str], length: np.ndarray, new_block: np.ndarray, width: 
     source = _flags(_SOURCE, joined, line_start)
     quote_opens = _flags(_OPENS_QUOTE, joined, line_start)
     quoted = _flags(_QUOTE_THEN_SPEAKER, joined, line_start + length, at_end=True)
-    bracketed = quoted | _flags(_BRACKETED_END, joined, line_start + length, at_end=True)
+    bracketed = _flags(_BRACKETED_END, joined, line_start + length, at_end=True)  # (a quoted speaker's too)
     footnote = _flags(FOOTNOTE, joined, line_start) & ~item
     footnote[1:] &= ~terminal[:-1] & ~new_block[1:]
     footnote[0] = False
@@ -536,7 +534,8 @@ def _segments(text: str, max_paragraphs: int | None, paragraphs_only: bool):
         a, b = max(lo - 1, 0), min(hi + 1, n)
         edge = new_block[a:b].copy()
         edge[0] = True
-        first, last, kind = _decide(lines[a:b], length[a:b], edge, width[a:b], column[a:b], repeated,
+        chunk = joined[line_start[a]:line_start[b - 1] + length[b - 1]]
+        first, last, kind = _decide(lines[a:b], chunk, length[a:b], edge, width[a:b], column[a:b], repeated,
                                     paged[a:b], table[a:b], b == n)
         own = (first >= lo - a) & (first < hi - a)
         first, last, kind = first[own], last[own], kind[own]
