@@ -12,6 +12,10 @@ units gives its themes to both, a unit cut in two takes the themes of both halve
 micro-F1 over content units, themeless content units tagged, furniture units tagged, and how many units the
 segmentation joined or split; then pooled F1 per unit kind and per theme.
 
+A probe may also hold a second annotator's labels of the same units (second/NN-name.jsonl: the same starts and
+kinds, themes given blind). Then the annotators' agreement is printed beside joinedup's F1 against each of them
+and on the units both label alike: the ceiling the probe can measure, and its cleanest gold.
+
     python bench/probes.py [--models DIR] [--errors FILE] [PROBE_DIR ...]
 """
 
@@ -83,14 +87,17 @@ def visible(text: str, start: int, end: int) -> int:
     return len(text[max(start, 0):max(end, start)].strip())
 
 
-def score_page(pipe: Pipeline, text: str, labels: list[dict], name: str, errors: list) -> Counts:
+def score_page(paragraphs: list[tuple[int, int, set]], text: str, labels: list[dict], name: str,
+               errors: list) -> Counts:
+    """Counts for one page: ``paragraphs`` are joinedup's (start, end, themes), ``labels`` the annotator's."""
     counts = Counts()
-    paragraphs = [(p.start, p.end, {t.id for t in p.themes}) for p in pipe.tag_text(text).paragraphs]
     spans = units(text, labels)
     for start, end, _ in paragraphs:
         if sum(visible(text, max(s, start), min(e, end)) >= 3 for s, e, _ in spans) > 1:
             counts.joined += 1
     for s, e, label in spans:
+        if label.get("skip"):
+            continue
         if sum(visible(text, max(s, start), min(e, end)) >= 3 for start, end, _ in paragraphs) > 1:
             counts.split += 1
         size = visible(text, s, e)
@@ -122,6 +129,28 @@ def score_page(pipe: Pipeline, text: str, labels: list[dict], name: str, errors:
     return counts
 
 
+def agreement(first: list[dict], second: list[dict]) -> tuple[int, int, int]:
+    """(tp, fp, fn) of the second annotator's themes against the first's, over the content units."""
+    tp = fp = fn = 0
+    for a, b in zip(first, second, strict=True):
+        if a["start"] != b["start"] or a["kind"] != b["kind"]:
+            raise SystemExit(f"the second annotation does not follow the first at {a['start']!r}")
+        if a["kind"] != "furniture":
+            gold, other = set(a["themes"]), set(b["themes"])
+            tp, fp, fn = tp + len(gold & other), fp + len(other - gold), fn + len(gold - other)
+    return tp, fp, fn
+
+
+def agreed(first: list[dict], second: list[dict]) -> list[dict]:
+    """The first annotation with every content unit the two annotators label differently marked to be skipped
+    (it keeps its span, so its neighbours keep theirs)."""
+    return [a if set(a["themes"]) == set(b["themes"]) else {**a, "skip": True} for a, b in zip(first, second)]
+
+
+def read_labels(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+
+
 def line(name: str, c: Counts) -> str:
     return (f"| {name} | {c.content} | {f1(c.tp, c.fp, c.fn):.3f} | {c.themeless_tagged}/{c.themeless} "
             f"({c.themeless_tagged / max(1, c.themeless):.1%}) | {c.furniture_tagged}/{c.furniture} | "
@@ -144,17 +173,35 @@ def main() -> None:
     print("| probe | content units | micro-F1 | themeless content tagged | furniture tagged | themeless incl. "
           "furniture tagged | units joined / split |")
     print("|---|---|---|---|---|---|---|")
-    pooled, errors = Counts(), []
+    pooled, errors, checks = Counts(), [], []
     for probe in probes:
-        counts = Counts()
+        counts, second, on_agreed, humans = Counts(), Counts(), Counts(), [0, 0, 0]
         for page in sorted((probe / "pages").glob("*.txt")):
-            labels = [json.loads(x) for x in (probe / "labels" / f"{page.stem}.jsonl").read_text().splitlines() if x]
-            counts.add(score_page(pipe, page.read_text(encoding="utf-8"), labels, f"{probe.name}/{page.stem}",
-                                  errors))
+            text = page.read_text(encoding="utf-8")
+            labels = read_labels(probe / "labels" / f"{page.stem}.jsonl")
+            paragraphs = [(p.start, p.end, {t.id for t in p.themes}) for p in pipe.tag_text(text).paragraphs]
+            counts.add(score_page(paragraphs, text, labels, f"{probe.name}/{page.stem}", errors))
+            other = probe / "second" / f"{page.stem}.jsonl"
+            if other.exists():
+                other = read_labels(other)
+                humans = [x + y for x, y in zip(humans, agreement(labels, other))]
+                second.add(score_page(paragraphs, text, other, page.stem, []))
+                on_agreed.add(score_page(paragraphs, text, agreed(labels, other), page.stem, []))
         pooled.add(counts)
         print(line(probe.name, counts))
+        if second.content:
+            checks.append((probe.name, humans, second, on_agreed, counts))
     if len(probes) > 1:
         print(line("pooled", pooled))
+    if checks:
+        # A second annotator labelled the same units blind: how far the annotators agree is the ceiling a probe
+        # can measure, and the units they agree on are the cleanest gold.
+        print("\n| probe | annotators' agreement, micro-F1 | joinedup against the first / the second | joinedup on "
+              "the units both agree on (of all) |\n|---|---|---|---|")
+        for name, humans, second, on_agreed, counts in checks:
+            print(f"| {name} | {f1(*humans):.3f} | {f1(counts.tp, counts.fp, counts.fn):.3f} / "
+                  f"{f1(second.tp, second.fp, second.fn):.3f} | {f1(on_agreed.tp, on_agreed.fp, on_agreed.fn):.3f} "
+                  f"({on_agreed.content} of {counts.content}) |")
     print("\n| kind | F1 | | theme | F1 |\n|---|---|---|---|---|")
     kinds, themes = sorted(pooled.per_kind.items()), sorted(pooled.per_theme.items())
     for i in range(max(len(kinds), len(themes))):
