@@ -322,3 +322,18 @@ def test_readers_comments_under_an_article_are_furniture():
     assert [k for k, _ in _kinds(post)][-3:] == ["body"] * 3
     # a consultation response's own "Comments" heading is not a count of readers' comments
     assert [k for k, _ in _kinds("Comments\n\nWe support the pooled budget for home care.")][-1] == "body"
+
+
+@pytest.mark.parametrize("line", [
+    "Sent: 09 April 2025 10:03", "To: newsdesk@example-post.example",
+    "Subject: JOINT NEWS RELEASE: Hospital care at home for Example patients",
+    "[EXTERNAL EMAIL] Do not click links or open attachments unless you recognise the sender.",
+    "Text size A A A   |   Change colours   |   Listen to this page",
+    "Summary ..................................................... 3",
+])
+def test_mail_headers_accessibility_toolbars_and_contents_entries_are_furniture(line):
+    assert is_boilerplate(line)
+
+
+def test_a_sentence_that_opens_with_a_header_word_is_content():
+    assert not is_boilerplate("To: support the council in its work on reablement, the board will meet monthly.")

@@ -668,3 +668,46 @@ def test_a_reports_quotes_and_numbered_recommendations_pasted_without_blank_line
     wrapped = ("The chair said the plan was the best the board had seen in years, and she added that in her view\n"
                "\u201cit will need money behind it\u201d before it could work for the people it was written for.\n")
     assert len(structure(wrapped)) == 1
+
+
+def test_a_report_pdf_with_contents_page_headers_and_quotes_keeps_its_sections_apart():
+    # A report pasted from a PDF without blank lines: a table of contents with dot leaders, a running header with
+    # "Page N" after a wide gap, numbered section headings over wrapped prose, and quotes with their speakers on
+    # the line after them. The quotes and a contact line are wider than the prose, which must not make the
+    # prose's full lines look short.
+    text = ("Example Voice\n"
+            "Care at home: what people told us\n"
+            "Contents\n"
+            "1. Summary ..................................................... 3\n"
+            "2. What people told us ......................................... 4\n"
+            "About Example Voice ............................................ 12\n"
+            "Example Voice | Care at home report 2025                            Page 3\n"
+            "1. Summary\n"
+            "Between October 2024 and February 2025 we heard from 212 people about their\n"
+            "experience of care at home, through a survey, visits and calls to our helpline.\n"
+            "Example Voice | Care at home report 2025                            Page 4\n"
+            "2. What people told us\n"
+            "2.1 Time and continuity\n"
+            "The most common complaint was about time. Visits are booked in blocks of 30 or 45\n"
+            "minutes, and people said their care workers were often rushed and always late.\n"
+            "\"I had seventeen different carers in one month. I counted. You can't build trust.\"\n"
+            "\u2013 Man, 71, living with Parkinson's\n"
+            "People who had the same small team of care workers over several months were much\n"
+            "more positive about their care and about the agencies that employed them.\n"
+            "Tel: 01632 960 884 | info@examplevoice.org.uk | www.examplevoice.org.uk | Registered charity 1234567\n")
+    blocks = structure(text)
+    kinds = [(b.kind, b.text) for b in blocks]
+    assert [(k, t[:14]) for k, t in kinds[2:6]] == [("boilerplate", "Contents"), ("boilerplate", "1. Summary ..."),
+                                                   ("boilerplate", "2. What people"), ("boilerplate", "About Example ")]
+    assert [b.kind for b in blocks if "Page" in b.text] == ["boilerplate", "boilerplate"]
+    assert ("heading", "1. Summary") in kinds and ("heading", "2. What people told us") in kinds
+    assert ("heading", "2.1 Time and continuity") in kinds
+    body = [b.text for b in blocks if b.kind == "body"]
+    assert body[0].startswith("Between October") and body[0].endswith("calls to our helpline.")
+    # the speaker ends the quote's paragraph; the prose after it is a paragraph of its own
+    quote = next(b for b in blocks if b.kind == "quote")
+    assert quote.text.endswith("\u2013 Man, 71, living with Parkinson's")
+    assert body[-1].startswith("People who had the same") and body[-1].endswith("employed them.")
+    # a dash that is a list's marker, after a line that is not a quotation, still starts an item
+    items = structure("We will:\n\u2013 Recruit forty more care workers\n\u2013 Open two new hubs\n")
+    assert [b.kind for b in items] == ["body", "list_item", "list_item"]

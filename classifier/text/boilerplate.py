@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from classifier.text.paragraphs import SUPERSCRIPT_DIGITS, TIME_LINE
+from classifier.text.paragraphs import SUPERSCRIPT_DIGITS, TIME_LINE, TOC_ENTRY
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
@@ -138,6 +138,8 @@ _SHORT_RULES = (
     re.compile(r"^sources?\s*:\s*\S|^\[\d{1,3}\]\s|^" + SUPERSCRIPT_DIGITS + r"{1,3}\s*[A-Z\u201c\"]", re.IGNORECASE),
     # a running footer that ends with its page number ("Example ICB Board \u2013 28 January 2027 \u2013 Item 11 Page 2")
     re.compile(r"\sPage \d{1,4}(?: of \d{1,4})?$"),
+    # an entry of a table of contents, its page number after a leader of dots ("2. What people told us ..... 4")
+    re.compile(TOC_ENTRY),
     # a reader's comment's header ("Margaret T | 17 March 2027, 8:02am")
     re.compile(rf"^[^|.!?]{{1,40}}\s\|\s{_DATE}", re.IGNORECASE),
     # a link between a news story's paragraphs, and a newsletter box's promise
@@ -146,6 +148,11 @@ _SHORT_RULES = (
                r"|\b(?:straight )?(?:to|in) your inbox\b|^(?:enter )?(?:your )?e-?mail(?: address)?\*?$|\bno spam\b"
                r"|^by (?:signing up|subscribing|registering)\b|^get (?:the|our) [^.!?]{0,40}\b(?:bulletin|newsletter|e-?news)$",
                re.IGNORECASE),
+    # an e-mail's header lines, pasted with a forwarded release ("To: support the board ..." is a sentence), a mail
+    # system's warning banner, and a site's accessibility toolbar ("Text size A A A | Change colours")
+    re.compile(r"^(?:from|sent|to|bcc|subject|date|received|importance):\s.{0,160}[^.!?\s]$"
+               r"|^\[(?:external|caution|warning)\b[^\]]{0,30}\]|\bdo not click (?:on )?links or open attachments\b"
+               r"|^text size\b|\bchange colou?rs\b|\blisten to this page\b|^(?:high|normal) contrast\b", re.IGNORECASE),
     # a fundraising ask ("\u00a310 could pay for a befriending call")
     re.compile(r"^(?:just )?\u00a3\d+(?:\.\d\d)? (?:a month )?(?:could|would|will|can) (?:pay for|buy|fund|help)\b",
                re.IGNORECASE),

@@ -72,13 +72,13 @@ _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents
 _GAP = r"(?:   +|\t)"
 _WIDE_GAP = re.compile(_GAP)
 # A PDF's running header or footer with its page number on the same line, set apart by a wide gap or a "|"
-# ("Example Council | Annual Review 2026/27          5", "Annual Review 2026/27 | 5"): a page break, like a page
+# ("Example Council | Annual Review 2026/27          5", "Annual Review 2026/27 | Page 5 of 12"): a page break, like a page
 # number on a line of its own. Only a title's single spaces come before the gap, so a table's row (gaps between
 # its cells) is not one. On a left-hand page the number comes first ("4          Annual Review 2026/27"); as an
 # agenda's numbered item can look like that too, that counts only when the header comes back or a "|" sets the
 # number apart ("8 | Annual Review 2026/27").
-_NUMBER_AT_END = re.compile(r"^(\S(?:[ \u00a0]{0,2}\S)*?)(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)\d{1,4}$",
-                            re.MULTILINE)
+_NUMBER_AT_END = re.compile(r"^(\S(?:[ \u00a0]{0,2}\S)*?)(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)"
+                            r"(?:(?i:page)[^\S\n]+)?\d{1,4}(?:[^\S\n]+of[^\S\n]+\d{1,4})?$", re.MULTILINE)
 _NUMBER_AT_START = re.compile(r"^\d{1,4}(?:" + _GAP + r"|[^\S\n]*(\|)[^\S\n]*)(?=\S)", re.MULTILINE)
 _MAX_PAGES = 2000  # more numbered lines than a document has pages are not its page headers
 # A table's row pasted from a PDF or a spreadsheet: cells set apart by two or more wide gaps, one of them a
@@ -89,6 +89,15 @@ _FIGURE_AFTER_GAP = re.compile(_GAP + r"[-+\u2212\u2013<>~\u00a3$\u20ac(]?\d")
 _CAPTION = re.compile(r"^(?:table|figure|fig\.|chart|graph|box|exhibit|map)[^\S\n]+\d{1,3}(?:\.\d{1,2})?[a-z]?"
                       r"(?:[.:][^\S\n]|[^\S\n]+[-\u2013\u2014][^\S\n])",
                       re.IGNORECASE | re.MULTILINE)
+# An entry of a table of contents: its page number after a leader of dots ("Summary ........ 3"). Each is a line
+# of its own, pasted without blank lines or not.
+TOC_ENTRY = r"(?:\.[^\S\n]?){4,}[^\S\n]*\d{1,4}$|\u2026{2,}[^\S\n]*\d{1,4}$"
+_TOC_ENTRY = re.compile(TOC_ENTRY, re.MULTILINE)
+# A quotation's speaker on the line after it, after a dash ('"I counted."' / "\u2013 Man, 71, living with
+# Parkinson's"): the end of the quotation's paragraph (as a speaker in brackets on the quotation's own line is),
+# not a list item that runs on into the next paragraph.
+_DASH_SPEAKER = re.compile(r"^[\u2013\u2014-][^\S\n]*[A-Z][^\n]{0,80}$", re.MULTILINE)
+_CLOSES_QUOTE = re.compile(r"[\u201d\"][^\S\n]*$", re.MULTILINE)
 _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
 # A line that stops on one of these runs on into the next ("Who we are" is a heading: verbs are not here).
 _OPEN_END = re.compile(r"(?i:\b(?:the|a|an|of|to|and|or|but|in|for|with|by|on|at|from|that|which|as|its|their|our"
@@ -378,7 +387,10 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     table = table & ~item
     terminal = _flags(TERMINAL, joined, line_start + length, at_end=True)
     label = (_flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
-             | _flags(_CAPTION, joined, line_start))
+             | _flags(_CAPTION, joined, line_start) | _flags(_TOC_ENTRY, joined, line_start + length, at_end=True))
+    speaker_after_quote = _flags(_DASH_SPEAKER, joined, line_start)
+    speaker_after_quote[1:] &= _flags(_CLOSES_QUOTE, joined, line_start + length, at_end=True)[:-1]
+    speaker_after_quote[0] = False
     open_end = _flags(_OPEN_END, joined, line_start + length, at_end=True)
     # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
     # sentence goes on (and which is not itself an item's first line), a parenthesised letter or number continues
@@ -424,7 +436,7 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     footnote &= page_ahead
     # In a PDF pasted without blank lines, a numbered paragraph or a speaker's turn after a line that ends a
     # sentence starts anew.
-    forced = ((item[nxt] & ~inline[nxt]) | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
+    forced = ((item[nxt] & ~inline[nxt] & ~speaker_after_quote[nxt]) | speaker_after_quote[this] | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
               | running[nxt] | running[this] | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this])
               | (table[this] != table[nxt]) | note[nxt] | source[nxt] | (source[this] & upper[nxt])
               | (quote_opens[nxt] & (terminal[this] | bracketed[this]))
@@ -445,12 +457,14 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     # "Priority 1: Tackling health inequalities" / "4.1 The gap ...").
     subheading = np.zeros(m, dtype=bool)
     subheading[:-1] = capital[:-1] & few_words[:-1] & ~terminal[:-1] & ~item[:-1] & (decimal[1:] | upper[1:])
-    subheading[:-1] &= (length[1:] >= 0.7 * width[1:]) | decimal[1:]
+    subheading[:-1] &= (length[1:] >= 0.7 * column[1:]) | decimal[1:]
     numbered_heading = item & few_words & ~terminal
     numbered_heading[1:] &= ~item[:-1]
     # (in a block that was never wrapped, the line after a short numbered one cannot be its wrapped rest: an
     # unmarked line with a capital after "1. Fewer people waiting in hospital" is the first of its section's items)
-    numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * width[1:]) | label[1:] | subheading[1:]
+    # (a full line is judged against the column of wrapped text, not the block's widest line: a report's quotes
+    # and contact lines, pasted unwrapped, are wider than its prose)
+    numbered_heading[:-1] &= ~item[1:] & ((length[1:] >= 0.7 * column[1:]) | label[1:] | subheading[1:]
                                           | ((width[1:] > _WRAP_LIMIT) & upper[1:]))
     heading_then_capital |= numbered_heading[this] & short & opens[nxt]
     # A block with a line too long to be hard-wrapped holds unwrapped paragraphs, one per line, except that a
@@ -490,6 +504,7 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     item_end = _flags(ITEM_END, joined, line_start + length, at_end=True)
     listed = np.bincount(block, weights=item_end, minlength=block[-1] + 1) >= 2
     breaks |= item_end[this] & listed[block[this]]
+    breaks[speaker_after_quote[nxt] & ~new_block[nxt]] = False
     # A table's rows run on into one another: the table is one paragraph, however short its rows.
     rows = table[this] & table[nxt]
     breaks[rows] = new_block[nxt][rows]

@@ -109,7 +109,9 @@ def _furniture_runs(blocks: list[Block]) -> list[Block]:
             i = j
             continue
         j, headings = i, []
-        while j < len(blocks) and (kinds[j] == "boilerplate" or (kinds[j] == "heading" and _short(blocks[j], NAV_WORDS))):
+        # (a run stops before "Contents", so that its entries are read as the table of contents above)
+        while j < len(blocks) and not (j > i and _CONTENTS.match(blocks[j].text)) \
+                and (kinds[j] == "boilerplate" or (kinds[j] == "heading" and _short(blocks[j], NAV_WORDS))):
             if kinds[j] == "heading":
                 headings.append(j)
             j += 1
