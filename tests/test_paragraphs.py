@@ -711,3 +711,28 @@ def test_a_report_pdf_with_contents_page_headers_and_quotes_keeps_its_sections_a
     # a dash that is a list's marker, after a line that is not a quotation, still starts an item
     items = structure("We will:\n\u2013 Recruit forty more care workers\n\u2013 Open two new hubs\n")
     assert [b.kind for b in items] == ["body", "list_item", "list_item"]
+
+
+def test_numbered_headings_over_numbered_paragraphs_and_after_another_lists_items_are_headings():
+    # A briefing pasted from a PDF without blank lines, with one line too long to be wrapped (its footer): the
+    # block reads as unwrapped lines, where "1. Background" before "1.1 The shift ..." had run on into it. After
+    # a list lettered "(a)" to "(f)", "2. What this means for members" is the next section's heading, not an
+    # item of that list, and not one of the unmarked items of the lead-in before the list.
+    text = ("1. Background\n"
+            "1.1 The shift from hospital to community is one of the three shifts set out in the\n"
+            "government's plan. Neighbourhood health is the main vehicle for delivering it.\n"
+            "1.2 The core components are:\n"
+            "(a) population health management;\n"
+            "(b) urgent neighbourhood services.\n"
+            "2. What this means for members\n"
+            "2.1 For acute trusts\n"
+            "Acute providers will be expected to move resources and clinicians into neighbourhood\n"
+            "teams, for example through outreach frailty clinics and advice for GPs.\n"
+            "\u00a9 Example Leaders' Network 2025. This briefing is for members only and should not be circulated "
+            "outside member organisations. Registered in England no. 01234567.\n")
+    kinds = [(b.kind, b.text) for b in structure(text)]
+    assert kinds[0] == ("heading", "1. Background")
+    assert kinds[1][0] == "body" and kinds[1][1].startswith("1.1 The shift")
+    assert [k for k, t in kinds if t.startswith(("2. What", "2.1 For"))] == ["heading", "heading"]
+    assert [k for k, t in kinds if t.startswith("Acute providers")] == ["body"]
+    assert [t for k, t in kinds if k == "list_item"] == ["population health management;", "urgent neighbourhood services."]

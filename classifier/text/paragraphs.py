@@ -459,7 +459,9 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     subheading[:-1] = capital[:-1] & few_words[:-1] & ~terminal[:-1] & ~item[:-1] & (decimal[1:] | upper[1:])
     subheading[:-1] &= (length[1:] >= 0.7 * column[1:]) | decimal[1:]
     numbered_heading = item & few_words & ~terminal
-    numbered_heading[1:] &= ~item[:-1]
+    # (after an item of another style, "(f) urgent services." then "2. What this means", the list has ended)
+    digit = _where(str.isdigit, first_chars)
+    numbered_heading[1:] &= ~(item[:-1] & (digit[:-1] == digit[1:]))
     # (in a block that was never wrapped, the line after a short numbered one cannot be its wrapped rest: an
     # unmarked line with a capital after "1. Fewer people waiting in hospital" is the first of its section's items)
     # (a full line is judged against the column of wrapped text, not the block's widest line: a report's quotes
@@ -484,7 +486,7 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     unwrapped = (terminal[this] | long[nxt] | (listed[this] & ~open_end[this])
                  | (~long[this] & capital[this] & headline[this] & ~item[this] & upper[nxt])
                  | ((length[this] >= _FULL_LINE) & (length[nxt] >= _FULL_LINE) & upper[nxt] & ~open_end[this])
-                 | (numbered_heading[this] & upper[nxt]))
+                 | (numbered_heading[this] & opens[nxt]))
     # A section heading in a PDF pasted without blank lines, after a full line that ends a sentence ("... care home
     # places that are closing." / "Devolution and the county geography" / "5. The English ..."): a short
     # capitalised line without a full stop, with a break after it, is not the rest of the paragraph before it.

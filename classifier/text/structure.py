@@ -240,10 +240,14 @@ def _unmarked_items(text: str, blocks: list[Block]) -> list[Block]:
         if block.kind != "body" or not LEAD_IN.search(block.text):
             continue
         items: list[int] = []
+        marked = False
         for j in range(i + 1, len(blocks)):
             candidate = blocks[j]
             if candidate.kind in ("list_item", "boilerplate"):
+                marked |= candidate.kind == "list_item"
                 continue
+            if marked and not items:
+                break  # the lead-in's items kept their markers: what follows them is not one of them
             if candidate.kind not in ("heading", "body") or not _short(candidate, ITEM_WORDS) \
                     or LEAD_IN.search(candidate.text):
                 break
