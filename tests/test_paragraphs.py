@@ -735,4 +735,5 @@ def test_numbered_headings_over_numbered_paragraphs_and_after_another_lists_item
     assert kinds[1][0] == "body" and kinds[1][1].startswith("1.1 The shift")
     assert [k for k, t in kinds if t.startswith(("2. What", "2.1 For"))] == ["heading", "heading"]
     assert [k for k, t in kinds if t.startswith("Acute providers")] == ["body"]
-    assert [t for k, t in kinds if k == "list_item"] == ["population health management;", "urgent neighbourhood services."]
+    assert [t for k, t in kinds if k == "list_item"] == ["population health management;",
+                                                         "urgent neighbourhood services."]

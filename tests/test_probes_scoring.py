@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-_SPEC = importlib.util.spec_from_file_location("probes", Path(__file__).resolve().parent.parent / "bench" / "probes.py")
+_SPEC = importlib.util.spec_from_file_location("probes",
+                                               Path(__file__).resolve().parent.parent / "bench" / "probes.py")
 probes = importlib.util.module_from_spec(_SPEC)
 sys.modules["probes"] = probes  # dataclasses look their module up by name
 _SPEC.loader.exec_module(probes)

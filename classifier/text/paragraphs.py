@@ -72,8 +72,8 @@ _LABEL = re.compile(r"^(?:minutes|decision|resolved|purpose|supporting documents
 _GAP = r"(?:   +|\t)"
 _WIDE_GAP = re.compile(_GAP)
 # A PDF's running header or footer with its page number on the same line, set apart by a wide gap or a "|"
-# ("Example Council | Annual Review 2026/27          5", "Annual Review 2026/27 | Page 5 of 12"): a page break, like a page
-# number on a line of its own. Only a title's single spaces come before the gap, so a table's row (gaps between
+# ("Example Council | Annual Review 2026/27          5", "Annual Review 2026/27 | Page 5 of 12"): a page break,
+# like a page number on a line of its own. Only a title's single spaces come before the gap, so a table's row (gaps between
 # its cells) is not one. On a left-hand page the number comes first ("4          Annual Review 2026/27"); as an
 # agenda's numbered item can look like that too, that counts only when the header comes back or a "|" sets the
 # number apart ("8 | Annual Review 2026/27").
@@ -436,8 +436,8 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     footnote &= page_ahead
     # In a PDF pasted without blank lines, a numbered paragraph or a speaker's turn after a line that ends a
     # sentence starts anew.
-    forced = ((item[nxt] & ~inline[nxt] & ~speaker_after_quote[nxt]) | speaker_after_quote[this] | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this]
-              | running[nxt] | running[this] | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this])
+    forced = ((item[nxt] & ~inline[nxt] & ~speaker_after_quote[nxt]) | speaker_after_quote[this]
+              | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this] | running[nxt] | running[this] | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this])
               | (table[this] != table[nxt]) | note[nxt] | source[nxt] | (source[this] & upper[nxt])
               | (quote_opens[nxt] & (terminal[this] | bracketed[this]))
               | (quoted[this] & upper[nxt]))
