@@ -73,10 +73,10 @@ _GAP = r"(?:   +|\t)"
 _WIDE_GAP = re.compile(_GAP)
 # A PDF's running header or footer with its page number on the same line, set apart by a wide gap or a "|"
 # ("Example Council | Annual Review 2026/27          5", "Annual Review 2026/27 | Page 5 of 12"): a page break,
-# like a page number on a line of its own. Only a title's single spaces come before the gap, so a table's row (gaps between
-# its cells) is not one. On a left-hand page the number comes first ("4          Annual Review 2026/27"); as an
-# agenda's numbered item can look like that too, that counts only when the header comes back or a "|" sets the
-# number apart ("8 | Annual Review 2026/27").
+# like a page number on a line of its own. Only a title's single spaces come before the gap, so a table's row
+# (gaps between its cells) is not one. On a left-hand page the number comes first ("4          Annual Review
+# 2026/27"); as an agenda's numbered item can look like that too, that counts only when the header comes back or
+# a "|" sets the number apart ("8 | Annual Review 2026/27").
 _NUMBER_AT_END = re.compile(r"^(\S(?:[ \u00a0]{0,2}\S)*?)(?:" + _GAP + r"|[^\S\n]*\|[^\S\n]*)"
                             r"(?:(?i:page)[^\S\n]+)?\d{1,4}(?:[^\S\n]+of[^\S\n]+\d{1,4})?$", re.MULTILINE)
 _NUMBER_AT_START = re.compile(r"^\d{1,4}(?:" + _GAP + r"|[^\S\n]*(\|)[^\S\n]*)(?=\S)", re.MULTILINE)
