@@ -737,3 +737,11 @@ def test_numbered_headings_over_numbered_paragraphs_and_after_another_lists_item
     assert [k for k, t in kinds if t.startswith("Acute providers")] == ["body"]
     assert [t for k, t in kinds if k == "list_item"] == ["population health management;",
                                                          "urgent neighbourhood services."]
+
+
+def test_a_dash_after_a_list_item_that_ends_in_a_quotation_is_the_next_item():
+    text = ("What people told us:\n"
+            "- Councils said the settlement was \"too little, too late\"\n"
+            "- Providers said \"fees do not cover the wage rise\"\n"
+            "- Carers asked for breaks\n")
+    assert [b.kind for b in structure(text)] == ["body", "list_item", "list_item", "list_item"]

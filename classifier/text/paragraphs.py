@@ -96,7 +96,7 @@ _TOC_ENTRY = re.compile(TOC_ENTRY, re.MULTILINE)
 # A quotation's speaker on the line after it, after a dash ('"I counted."' / "\u2013 Man, 71, living with
 # Parkinson's"): the end of the quotation's paragraph (as a speaker in brackets on the quotation's own line is),
 # not a list item that runs on into the next paragraph.
-_DASH_SPEAKER = re.compile(r"^[\u2013\u2014-][^\S\n]*[A-Z][^\n]{0,80}$", re.MULTILINE)
+_DASH_SPEAKER = re.compile(r"^[\u2013\u2014-][^\S\n]*[A-Z][^\n\"\u201c\u201d]{0,80}$", re.MULTILINE)
 _CLOSES_QUOTE = re.compile(r"[\u201d\"][^\S\n]*$", re.MULTILINE)
 _PAREN_ITEM = re.compile(r"^\((?:\d{1,3}|[ivx]{1,4}|[a-z])\)[^\S\n]+", re.MULTILINE)
 # A line that stops on one of these runs on into the next ("Who we are" is a heading: verbs are not here).
@@ -388,9 +388,6 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     terminal = _flags(TERMINAL, joined, line_start + length, at_end=True)
     label = (_flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
              | _flags(_CAPTION, joined, line_start) | _flags(_TOC_ENTRY, joined, line_start + length, at_end=True))
-    speaker_after_quote = _flags(_DASH_SPEAKER, joined, line_start)
-    speaker_after_quote[1:] &= _flags(_CLOSES_QUOTE, joined, line_start + length, at_end=True)[:-1]
-    speaker_after_quote[0] = False
     open_end = _flags(_OPEN_END, joined, line_start + length, at_end=True)
     # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
     # sentence goes on (and which is not itself an item's first line), a parenthesised letter or number continues
@@ -425,6 +422,16 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     note = _flags(SUPERSCRIPT_NOTE, joined, line_start)
     source = _flags(_SOURCE, joined, line_start)
     quote_opens = _flags(_OPENS_QUOTE, joined, line_start)
+    # A speaker after a dash ends a quotation's paragraph only when that paragraph opened with the quotation: after
+    # a list's item that ends in a quotation ('- Councils said "too little"'), the next dash is the next item.
+    speaker_after_quote = _flags(_DASH_SPEAKER, joined, line_start)
+    speaker_after_quote[1:] &= _flags(_CLOSES_QUOTE, joined, line_start + length, at_end=True)[:-1]
+    speaker_after_quote[0] = False
+    if speaker_after_quote.any():
+        index = np.arange(m)
+        opened = np.maximum.accumulate(np.where(item | quote_opens | new_block, index, -1))
+        candidates = np.flatnonzero(speaker_after_quote)
+        speaker_after_quote[candidates] = quote_opens[opened[candidates - 1]] & ~item[opened[candidates - 1]]
     quoted = _flags(_QUOTE_THEN_SPEAKER, joined, line_start + length, at_end=True)
     bracketed = _flags(_BRACKETED_END, joined, line_start + length, at_end=True)  # (a quoted speaker's too)
     footnote = _flags(FOOTNOTE, joined, line_start) & ~item
