@@ -745,3 +745,18 @@ def test_a_dash_after_a_list_item_that_ends_in_a_quotation_is_the_next_item():
             "- Providers said \"fees do not cover the wage rise\"\n"
             "- Carers asked for breaks\n")
     assert [b.kind for b in structure(text)] == ["body", "list_item", "list_item", "list_item"]
+
+
+def test_a_date_stamp_or_byline_under_a_headline_is_a_line_of_its_own():
+    page = ("Mayor launches \u00a318m programme to help 6,000 people with health conditions into work\n"
+            "Published: 9 March 2026\n"
+            "Topics: Health, Skills and work\n\n"
+            "Care homes warn of closures as fee talks stall across the county this winter\n"
+            "By Jo Example, news editor  |  21 October 2025  |  4 comments\n\n"
+            "The Board noted the plan, which comes into force on\n"
+            "1 April 2026\n"
+            "and runs for three years.\n")
+    texts = [b.text for b in structure(page)]
+    assert texts[0] == "Mayor launches \u00a318m programme to help 6,000 people with health conditions into work"
+    assert "Published: 9 March 2026" in texts
+    assert texts[3] == "Care homes warn of closures as fee talks stall across the county this winter"

@@ -89,6 +89,17 @@ _FIGURE_AFTER_GAP = re.compile(_GAP + r"[-+\u2212\u2013<>~\u00a3$\u20ac(]?\d")
 _CAPTION = re.compile(r"^(?:table|figure|fig\.|chart|graph|box|exhibit|map)[^\S\n]+\d{1,3}(?:\.\d{1,2})?[a-z]?"
                       r"(?:[.:][^\S\n]|[^\S\n]+[-\u2013\u2014][^\S\n])",
                       re.IGNORECASE | re.MULTILINE)
+# A page's date stamp or byline on a line of its own ("Published: 9 March 2026", "Case study | 17 July 2025",
+# "By Jo Bloggs | 3 March 2026 | 5 min read"): pasted without a blank line under a headline, it is not the
+# headline's rest. A short line that opens with a capital or a digit and ends with a date (and perhaps a time; a
+# narrow column's wrapped line "which came into force on 1 April 2025" opens in lower case), or a byline set out
+# with separators, or a reading time.
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_STAMP = re.compile(r"^(?=(?-i:[A-Z0-9])[^\n]{0,69}$)(?:[^\n.!?]*?[^\S\n])?\d{1,2}(?:st|nd|rd|th)?[^\S\n]+" + _MONTH +
+                    r"\.?,?[^\S\n]+\d{4}(?:[^\S\n]*(?:,|at|\||\u2022|\u00b7)?[^\S\n]*\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]m)?)?$"
+                    r"|^by[^\S\n]+[A-Z][^\n]{0,80}?[^\S\n](?:\||\u2022|\u00b7)[^\S\n]|^(?=[^\n]{0,80}$)[^\n]*\b\d{1,2}[^\S\n]*min(?:ute)?s?[^\S\n]+read\b",
+                    re.IGNORECASE | re.MULTILINE)
 # An entry of a table of contents: its page number after a leader of dots ("Summary ........ 3"). Each is a line
 # of its own, pasted without blank lines or not.
 TOC_ENTRY = r"(?:\.[^\S\n]?){4,}[^\S\n]*\d{1,4}$|\u2026{2,}[^\S\n]*\d{1,4}$"
@@ -386,9 +397,13 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     # (the gap after an agenda item's number is not a cell's: "4.    Better Care Fund    (Pages 7 - 28)")
     table = table & ~item
     terminal = _flags(TERMINAL, joined, line_start + length, at_end=True)
-    label = (_flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
-             | _flags(_CAPTION, joined, line_start) | _flags(_TOC_ENTRY, joined, line_start + length, at_end=True))
     open_end = _flags(_OPEN_END, joined, line_start + length, at_end=True)
+    # (a date after a line that stops on "on", "the" or a comma is the rest of a sentence, not a stamp)
+    stamp = _flags(_STAMP, joined, line_start)
+    stamp[1:] &= ~open_end[:-1]
+    label = (_flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
+             | _flags(_CAPTION, joined, line_start) | _flags(_TOC_ENTRY, joined, line_start + length, at_end=True)
+             | stamp)
     # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
     # sentence goes on (and which is not itself an item's first line), a parenthesised letter or number continues
     # the paragraph rather than starting an item.
