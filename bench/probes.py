@@ -164,7 +164,9 @@ def main() -> None:
     parser.add_argument("--models", type=Path, help="a models folder other than the configured one")
     parser.add_argument("--errors", type=Path, help="write every unit whose themes differ to this JSON Lines file")
     args = parser.parse_args()
-    probes = args.probes or sorted(p for p in PROBES.iterdir() if (p / "pages").is_dir())
+    # (in number order: probe10 after probe9)
+    probes = args.probes or sorted((p for p in PROBES.iterdir() if (p / "pages").is_dir()),
+                                   key=lambda p: (len(p.name), p.name))
     overrides = {"data_dir": Path(tempfile.mkdtemp(prefix="joinedup-probes-"))}
     if args.models:
         overrides["models_dir"] = args.models
