@@ -183,9 +183,9 @@ def main() -> None:
             labels = read_labels(probe / "labels" / f"{page.stem}.jsonl")
             paragraphs = [(p.start, p.end, {t.id for t in p.themes}) for p in pipe.tag_text(text).paragraphs]
             counts.add(score_page(paragraphs, text, labels, f"{probe.name}/{page.stem}", errors))
-            other = probe / "second" / f"{page.stem}.jsonl"
-            if other.exists():
-                other = read_labels(other)
+            second_path = probe / "second" / f"{page.stem}.jsonl"
+            if second_path.exists():
+                other = read_labels(second_path)
                 humans = [x + y for x, y in zip(humans, agreement(labels, other))]
                 second.add(score_page(paragraphs, text, other, page.stem, []))
                 on_agreed.add(score_page(paragraphs, text, agreed(labels, other), page.stem, []))
