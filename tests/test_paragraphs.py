@@ -760,3 +760,18 @@ def test_a_date_stamp_or_byline_under_a_headline_is_a_line_of_its_own():
     assert texts[0] == "Mayor launches \u00a318m programme to help 6,000 people with health conditions into work"
     assert "Published: 9 March 2026" in texts
     assert texts[3] == "Care homes warn of closures as fee talks stall across the county this winter"
+
+
+def test_a_cover_sheets_fields_set_apart_by_wide_gaps_are_lines_of_their_own():
+    sheet = ("Report title:       Virtual wards: evaluation of the first year\n"
+             "Previously considered by:   Quality and Safety Committee, 20 November 2025\n"
+             "Equality impact:    The evaluation found lower referral rates for patients from ethnic minority\n"
+             "                    communities and for people living in the most deprived areas.\n")
+    texts = [b.text for b in structure(sheet)]
+    assert texts == ["Report title: Virtual wards: evaluation of the first year",
+                     "Previously considered by: Quality and Safety Committee, 20 November 2025",
+                     "Equality impact: The evaluation found lower referral rates for patients from ethnic minority "
+                     "communities and for people living in the most deprived areas."]
+    # a colon in prose, with a single space after it, is not a field
+    prose = structure("The council has three aims: to keep people well, to get them home\nsooner, and to pay fairly.\n")
+    assert len(prose) == 1

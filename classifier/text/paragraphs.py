@@ -100,6 +100,10 @@ _STAMP = re.compile(r"^(?=(?-i:[A-Z0-9])[^\n]{0,69}$)(?:[^\n.!?]*?[^\S\n])?\d{1,
                     r"\.?,?[^\S\n]+\d{4}(?:[^\S\n]*(?:,|at|\||\u2022|\u00b7)?[^\S\n]*\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]m)?)?$"
                     r"|^by[^\S\n]+[A-Z][^\n]{0,80}?[^\S\n](?:\||\u2022|\u00b7)[^\S\n]|^(?=[^\n]{0,80}$)[^\n]*\b\d{1,2}[^\S\n]*min(?:ute)?s?[^\S\n]+read\b",
                     re.IGNORECASE | re.MULTILINE)
+# A form's field on a line of its own, its label set apart from its value by a wide gap, as a board paper's cover
+# sheet pastes ("Purpose:            For decision", "Equality impact:    The evaluation found ..."): each field starts
+# anew (its value may wrap onto the lines after it).
+_FIELD = re.compile(r"^(?-i:[A-Z])[\w ,'\u2019()/&-]{1,40}:(?:" + _GAP + r")\S", re.MULTILINE)
 # An entry of a table of contents: its page number after a leader of dots ("Summary ........ 3"). Each is a line
 # of its own, pasted without blank lines or not.
 TOC_ENTRY = r"(?:\.[^\S\n]?){4,}[^\S\n]*\d{1,4}$|\u2026{2,}[^\S\n]*\d{1,4}$"
@@ -404,6 +408,7 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     label = (_flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
              | _flags(_CAPTION, joined, line_start) | _flags(_TOC_ENTRY, joined, line_start + length, at_end=True)
              | stamp)
+    field = _flags(_FIELD, joined, line_start)
     # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
     # sentence goes on (and which is not itself an item's first line), a parenthesised letter or number continues
     # the paragraph rather than starting an item.
@@ -461,7 +466,7 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     forced = ((item[nxt] & ~inline[nxt] & ~speaker_after_quote[nxt]) | speaker_after_quote[this]
               | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this] | running[nxt] | running[this] | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this])
               | (table[this] != table[nxt]) | note[nxt] | source[nxt] | (source[this] & upper[nxt])
-              | (quote_opens[nxt] & (terminal[this] | bracketed[this]))
+              | (quote_opens[nxt] & (terminal[this] | bracketed[this])) | field[nxt]
               | (quoted[this] & upper[nxt]))
     sentence_ends_short_line = length[this] < 0.8 * width[this]
     # In a block whose lines are all short (a menu pasted with a page: "Adult social care" / "Health and
