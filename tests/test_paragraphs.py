@@ -764,14 +764,20 @@ def test_a_date_stamp_or_byline_under_a_headline_is_a_line_of_its_own():
 
 def test_a_cover_sheets_fields_set_apart_by_wide_gaps_are_lines_of_their_own():
     sheet = ("Report title:       Virtual wards: evaluation of the first year\n"
+             "Executive lead:     Dr Simon Achterberg, Chief Medical Officer\n"
+             "Author:             Hannah Greenhalgh, Head of Evaluation and Improvement\n"
+             "Purpose:            For decision  \u2612     For assurance  \u2610     For information  \u2610\n"
              "Previously considered by:   Quality and Safety Committee, 20 November 2025\n"
+             "Link to strategic objectives:   SO2 Care closer to home; SO4 Sustainable services\n"
              "Equality impact:    The evaluation found lower referral rates for patients from ethnic minority\n"
              "                    communities and for people living in the most deprived areas.\n")
     texts = [b.text for b in structure(sheet)]
-    assert texts == ["Report title: Virtual wards: evaluation of the first year",
-                     "Previously considered by: Quality and Safety Committee, 20 November 2025",
-                     "Equality impact: The evaluation found lower referral rates for patients from ethnic minority "
-                     "communities and for people living in the most deprived areas."]
+    assert texts[2:] == ["Author: Hannah Greenhalgh, Head of Evaluation and Improvement",
+                         "Purpose: For decision \u2612 For assurance \u2610 For information \u2610",
+                         "Previously considered by: Quality and Safety Committee, 20 November 2025",
+                         "Link to strategic objectives: SO2 Care closer to home; SO4 Sustainable services",
+                         "Equality impact: The evaluation found lower referral rates for patients from ethnic "
+                         "minority communities and for people living in the most deprived areas."]
     # a colon in prose, with a single space after it, is not a field
     prose = structure("The council has three aims: to keep people well, to get them home\nsooner, and to pay fairly.\n")
     assert len(prose) == 1
