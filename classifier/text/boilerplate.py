@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import re
 
-from classifier.text.paragraphs import SUPERSCRIPT_DIGITS, TIME_LINE, TOC_ENTRY
+from classifier.text.paragraphs import MONTH, SUPERSCRIPT_DIGITS, TIME_LINE, TOC_ENTRY
 
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
-          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_MONTH = MONTH
 _DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?"
 _DATE = (rf"(?:{_DAY}\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+\d{{2,4}}|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?"
          rf"\s+\d{{2,4}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{4}})")

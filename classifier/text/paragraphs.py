@@ -89,16 +89,19 @@ _FIGURE_AFTER_GAP = re.compile(_GAP + r"[-+\u2212\u2013<>~\u00a3$\u20ac(]?\d")
 _CAPTION = re.compile(r"^(?:table|figure|fig\.|chart|graph|box|exhibit|map)[^\S\n]+\d{1,3}(?:\.\d{1,2})?[a-z]?"
                       r"(?:[.:][^\S\n]|[^\S\n]+[-\u2013\u2014][^\S\n])",
                       re.IGNORECASE | re.MULTILINE)
+# A month's name, full or short ("9 March 2026", "3 Sept 2025"); boilerplate.py's dates use it too.
+MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+         r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 # A page's date stamp or byline on a line of its own ("Published: 9 March 2026", "Case study | 17 July 2025",
 # "By Jo Bloggs | 3 March 2026 | 5 min read"): pasted without a blank line under a headline, it is not the
 # headline's rest. A short line that opens with a capital or a digit and ends with a date (and perhaps a time; a
 # narrow column's wrapped line "which came into force on 1 April 2025" opens in lower case), or a byline set out
 # with separators, or a reading time.
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
-          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-_STAMP = re.compile(r"^(?=(?-i:[A-Z0-9])[^\n]{0,69}$)(?:[^\n.!?]*?[^\S\n])?\d{1,2}(?:st|nd|rd|th)?[^\S\n]+" + _MONTH +
-                    r"\.?,?[^\S\n]+\d{4}(?:[^\S\n]*(?:,|at|\||\u2022|\u00b7)?[^\S\n]*\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]m)?)?$"
-                    r"|^by[^\S\n]+[A-Z][^\n]{0,80}?[^\S\n](?:\||\u2022|\u00b7)[^\S\n]|^(?=[^\n]{0,80}$)[^\n]*\b\d{1,2}[^\S\n]*min(?:ute)?s?[^\S\n]+read\b",
+_STAMP = re.compile(r"^(?=(?-i:[A-Z0-9])[^\n]{0,69}$)(?:[^\n.!?]*?[^\S\n])?\d{1,2}(?:st|nd|rd|th)?[^\S\n]+" + MONTH +
+                    r"\.?,?[^\S\n]+\d{4}"
+                    r"(?:[^\S\n]*(?:,|at|\||\u2022|\u00b7)?[^\S\n]*\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]m)?)?$"
+                    r"|^by[^\S\n]+[A-Z][^\n]{0,80}?[^\S\n](?:\||\u2022|\u00b7)[^\S\n]"
+                    r"|^(?=[^\n]{0,80}$)[^\n]*\b\d{1,2}[^\S\n]*min(?:ute)?s?[^\S\n]+read\b",
                     re.IGNORECASE | re.MULTILINE)
 # A form's field on a line of its own, its label set apart from its value by a wide gap, as a board paper's cover
 # sheet pastes ("Purpose:            For decision", "Equality impact:    The evaluation found ..."): each field starts
@@ -415,7 +418,8 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     inline = _flags(_PAREN_ITEM, joined, line_start)
     first_chars = _codes(map(itemgetter(0), lines))
     upper = _where(str.isupper, first_chars)
-    capital = upper | _where(str.isdigit, first_chars)
+    digit = _where(str.isdigit, first_chars)
+    capital = upper | digit
     # Thirteen words need at least 25 characters, so only longer lines are counted.
     few_words = np.ones(m, dtype=bool)
     headline = np.ones(m, dtype=bool)
@@ -464,7 +468,8 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     # In a PDF pasted without blank lines, a numbered paragraph or a speaker's turn after a line that ends a
     # sentence starts anew.
     forced = ((item[nxt] & ~inline[nxt] & ~speaker_after_quote[nxt]) | speaker_after_quote[this]
-              | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this] | running[nxt] | running[this] | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this])
+              | page[nxt] | page[this] | new_block[nxt] | label[nxt] | label[this] | running[nxt] | running[this]
+              | footnote[nxt] | ((decimal[nxt] | speaker[nxt]) & terminal[this])
               | (table[this] != table[nxt]) | note[nxt] | source[nxt] | (source[this] & upper[nxt])
               | (quote_opens[nxt] & (terminal[this] | bracketed[this])) | field[nxt]
               | (quoted[this] & upper[nxt]))
@@ -487,7 +492,6 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     subheading[:-1] &= (length[1:] >= 0.7 * column[1:]) | decimal[1:]
     numbered_heading = item & few_words & ~terminal
     # (after an item of another style, "(f) urgent services." then "2. What this means", the list has ended)
-    digit = _where(str.isdigit, first_chars)
     numbered_heading[1:] &= ~(item[:-1] & (digit[:-1] == digit[1:]))
     # (in a block that was never wrapped, the line after a short numbered one cannot be its wrapped rest: an
     # unmarked line with a capital after "1. Fewer people waiting in hospital" is the first of its section's items)
