@@ -16,7 +16,11 @@ A probe may also hold a second annotator's labels of the same units (second/NN-n
 kinds, themes given blind). Then the annotators' agreement is printed beside joinedup's F1 against each of them
 and on the units both label alike: the ceiling the probe can measure, and its cleanest gold.
 
-    python bench/probes.py [--models DIR] [--errors FILE] [PROBE_DIR ...]
+With --gold-units each page is tagged on the annotator's own units and kinds instead of joinedup's segmentation
+(furniture as boilerplate, a list item without its marker): what the tagger scores when the structure is right,
+so the gap between the two runs is what segmentation costs.
+
+    python bench/probes.py [--models DIR] [--errors FILE] [--gold-units] [PROBE_DIR ...]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -35,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from classifier.config import load_settings  # noqa: E402
 from classifier.pipeline import Pipeline  # noqa: E402
+from classifier.text.paragraphs import ITEM_MARKER  # noqa: E402
+from classifier.text.structure import Block  # noqa: E402
 
 PROBES = ROOT / "bench" / "probes"
 
@@ -81,6 +88,24 @@ def units(text: str, labels: list[dict]) -> list[tuple[int, int, dict]]:
         position = at + len(label["start"])
     ends = starts[1:] + [len(text)]
     return list(zip(starts, ends, labels))
+
+
+_MARKER = re.compile(rf"^{ITEM_MARKER}\s+")
+
+
+def gold_blocks(text: str, labels: list[dict]) -> list[Block]:
+    """The annotator's units as joinedup's blocks: the same kinds (furniture is boilerplate), text with its
+    whitespace collapsed and, for a list item, without its bullet or number, as ``structure()`` gives them."""
+    blocks = []
+    for start, end, label in units(text, labels):
+        words = " ".join(text[start:end].split())
+        if not words:
+            continue
+        kind = "boilerplate" if label["kind"] == "furniture" else label["kind"]
+        if kind == "list_item":
+            words = _MARKER.sub("", words) or words
+        blocks.append(Block(index=len(blocks), kind=kind, text=words, start=start, end=end))
+    return blocks
 
 
 def visible(text: str, start: int, end: int) -> int:
@@ -163,6 +188,8 @@ def main() -> None:
     parser.add_argument("probes", nargs="*", type=Path, help="probe folders (default: every one in bench/probes)")
     parser.add_argument("--models", type=Path, help="a models folder other than the configured one")
     parser.add_argument("--errors", type=Path, help="write every unit whose themes differ to this JSON Lines file")
+    parser.add_argument("--gold-units", action="store_true",
+                        help="tag the annotator's own units and kinds instead of joinedup's segmentation")
     args = parser.parse_args()
     # (in number order: probe10 after probe9)
     probes = args.probes or sorted((p for p in PROBES.iterdir() if (p / "pages").is_dir()),
@@ -171,7 +198,8 @@ def main() -> None:
     if args.models:
         overrides["models_dir"] = args.models
     pipe = Pipeline(load_settings(**overrides))
-    print(f"model {pipe.scorer().version}\n")
+    on_units = ", on the annotator's own units" if args.gold_units else ""
+    print(f"model {pipe.scorer().version}{on_units}\n")
     print("| probe | content units | micro-F1 | themeless content tagged | furniture tagged | themeless incl. "
           "furniture tagged | units joined / split |")
     print("|---|---|---|---|---|---|---|")
@@ -181,7 +209,9 @@ def main() -> None:
         for page in sorted((probe / "pages").glob("*.txt")):
             text = page.read_text(encoding="utf-8")
             labels = read_labels(probe / "labels" / f"{page.stem}.jsonl")
-            paragraphs = [(p.start, p.end, {t.id for t in p.themes}) for p in pipe.tag_text(text).paragraphs]
+            tagged = (pipe.scorer().tag_document(gold_blocks(text, labels)) if args.gold_units
+                      else pipe.tag_text(text))
+            paragraphs = [(p.start, p.end, {t.id for t in p.themes}) for p in tagged.paragraphs]
             counts.add(score_page(paragraphs, text, labels, f"{probe.name}/{page.stem}", errors))
             second_path = probe / "second" / f"{page.stem}.jsonl"
             if second_path.exists():

@@ -46,3 +46,16 @@ def test_agreement_counts_content_units_and_skips_what_the_annotators_label_diff
 def test_a_second_annotation_must_follow_the_first():
     with pytest.raises(SystemExit):
         probes.agreement(FIRST, [FIRST[0], {**FIRST[2], "themes": []}, FIRST[1]])
+
+
+def test_gold_units_become_blocks_with_the_annotators_kinds_and_spans():
+    text = "Skip to main content\n\nOur plan:\n\n\u2022 Pool the   budgets\nfor discharge.\n"
+    labels = [{"start": "Skip to", "kind": "furniture", "themes": []},
+              {"start": "Our plan:", "kind": "body", "themes": []},
+              {"start": "\u2022 Pool", "kind": "list_item", "themes": ["pooled_budgets_commissioning"]}]
+    blocks = probes.gold_blocks(text, labels)
+    assert [(b.index, b.kind) for b in blocks] == [(0, "boilerplate"), (1, "body"), (2, "list_item")]
+    # whitespace collapsed and the bullet gone, as structure() gives a list item; the span is the unit's own
+    assert blocks[2].text == "Pool the budgets for discharge."
+    assert (blocks[2].start, blocks[2].end) == (text.index("\u2022"), len(text))
+    assert blocks[1].start == text.index("Our plan:") and blocks[1].end == blocks[2].start
