@@ -229,6 +229,8 @@ class Pipeline:
         items = []
         for (doc, blocks), vecs, result in zip(prepared, vectors, results):
             tagged = [b for b in blocks if b.tagged]
+            vecs = vecs[[k for k, b in enumerate(tagged) if b.searchable]]   # readers' comments: no statement
+            tagged = [b for b in tagged if b.searchable]
             by_index = {p.index: p for p in result.paragraphs}
             statements = [NewStatement(b.text, doc.organisation, doc.date, doc.title, doc.url, doc.id, b.index,
                                        b.start, b.end) for b in tagged]

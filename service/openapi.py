@@ -144,7 +144,7 @@ SCHEMAS = {
                 "type": "object", "required": ["index", "kind", "text", "start", "end", "themes", "statement_id"],
                 "properties": {
                     "index": {"type": "integer", "description": "position in the document, from 0"},
-                    "kind": {"type": "string", "enum": ["heading", "body", "list_item", "quote", "boilerplate"]},
+                    "kind": {"type": "string", "enum": ["heading", "body", "list_item", "quote", "comment", "boilerplate"]},
                     "text": _STR,
                     "start": {"type": "integer", "description": "character offset into the document text"},
                     "end": {"type": "integer"},

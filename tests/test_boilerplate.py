@@ -3,6 +3,7 @@
 import pytest
 
 from classifier.text.boilerplate import is_boilerplate
+from classifier.text.structure import structure
 
 
 @pytest.mark.parametrize("line", [
@@ -30,8 +31,6 @@ def test_very_long_text_is_never_scanned():
 
 
 def _kinds(text):
-    from classifier.text.structure import structure
-
     return [(b.kind, b.text) for b in structure(text)]
 
 
@@ -310,14 +309,20 @@ def test_a_footnote_and_a_running_header_at_a_page_break_are_furniture_and_the_c
     assert [b.kind for b in structure(prose)] == ["body"]
 
 
-def test_readers_comments_under_an_article_are_furniture():
+def test_readers_comments_under_an_article_are_comments_and_their_headers_furniture():
     article = "\n\n".join(["The ICB has cut its contribution to the joint discharge fund by \u00a312m, and the council "
                            "says it was not consulted before the board took the decision in private last week."] * 3)
     page = (article + "\n\n3 comments\n\n"
             "Margaret T | 17 March 2027, 8:02am\n\n"
             "Same thing happened here two years ago. The council ended up picking up the bill.\n\n"
             "Ken B | 17 March 2027, 11:40am\n\nNobody asks the care homes what they think, as usual.")
-    assert [k for k, _ in _kinds(page)] == ["body"] * 3 + ["boilerplate"] * 5
+    assert [k for k, _ in _kinds(page)] == ["body"] * 3 + ["boilerplate", "boilerplate", "comment",
+                                                             "boilerplate", "comment"]
+    blocks = structure(page)
+    assert [b.tagged for b in blocks[-2:]] == [False, True] and not blocks[-1].searchable
+    # after "ENDS" everything is background, furniture, whatever it looks like
+    release = article + "\n\nENDS\n\nNotes to editors\n\nThe council runs 14 care homes and a reablement service."
+    assert [k for k, _ in _kinds(release)][3:] == ["boilerplate"] * 3
     # a blog post's meta line at its head ("0 comments") does not make the post furniture
     post = "Posted by the cabinet member\n\n0 comments\n\n" + article
     assert [k for k, _ in _kinds(post)][-3:] == ["body"] * 3

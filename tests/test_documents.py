@@ -330,3 +330,50 @@ def test_hidden_characters_and_ligatures_change_no_answer(client):
     assert one[0] == one[1]
     # nothing but hidden characters is nothing to tag: a clear 4xx, as for a blank text
     _error(client.post("/api/v1/tag", json={"text": "\u00ad\u200b\ufeff"}), 422)
+
+
+ARTICLE = "\n\n".join([
+    "Wexcombe's integrated care board has cut its contribution to the joint discharge fund by four million pounds, "
+    "and the county council says it was not consulted before the board took the decision in private last week.",
+    "The fund pays for step-down beds and for home care packages that let patients leave hospital as soon as they "
+    "are well enough, and council officers say delays on the wards will grow over the winter as a result.",
+    "The board said the saving was needed to meet its running-cost target and that it would review the position "
+    "with the council in the spring, once the figures for the first quarter of the year were known.",
+]) + ("\n\n3 comments\n\nMargaret T | 17 March 2027, 8:02am\n\n"
+      "Zebedee here: the care workforce needs better pay, a career path and a national recruitment campaign to "
+      "fill vacancies.\n\nKen B | 17 March 2027, 11:40am\n\nAs usual nobody asked the care homes what they think.")
+
+
+def test_readers_comments_are_tagged_on_their_own_and_never_searchable(client, trained):
+    from classifier.text.structure import structure
+
+    doc = client.post("/api/v1/documents", json={"text": ARTICLE, "organisation": "Wexcombe Post",
+                                                 "title": "ICB cuts discharge fund"}).get_json()["document"]
+    comments = [p for p in doc["paragraphs"] if p["kind"] == "comment"]
+    assert [p["text"][:7] for p in comments] == ["Zebedee", "As usua"]
+    assert all(p["statement_id"] is None for p in comments)
+    assert [p["kind"] for p in doc["paragraphs"] if p["text"].startswith(("Margaret T", "3 comments"))] == \
+        ["boilerplate", "boilerplate"]
+    # /tag gives the comments the same themes, and a comment's scores are its own: the same as the comment
+    # sent as a document by itself, whatever the article around it says
+    tagged = client.post("/api/v1/tag", json={"text": ARTICLE, "title": "ICB cuts discharge fund"}).get_json()
+    by_index = {p["index"]: p for p in tagged["paragraphs"]}
+    alone = trained.scorer().tag_document(structure(comments[0]["text"])).paragraphs[0]
+    shown = by_index[comments[0]["index"]]
+    assert shown["kind"] == "comment" and shown["scores"] == alone.scores
+    assert [{"id": t["id"], "score": t["score"]} for t in shown["themes"]] == comments[0]["themes"]
+    # the document's summary is the article's, not its readers'
+    assert [t["id"] for t in shown["themes"]] == ["workforce"]
+    summarised = {i for t in tagged["document"]["themes"] for i in t["paragraphs"]}
+    assert not summarised & {p["index"] for p in comments}
+    assert "workforce" not in [t["id"] for t in tagged["document"]["themes"]]
+    hits = client.get("/api/v1/search", query_string={"q": "Zebedee", "mode": "keyword", "k": 10}).get_json()
+    assert hits["results"] == []
+    page = client.get(f"/documents/{doc['id']}").get_data(as_text=True)
+    assert page.count('class="kind-comment"') == 2 and page.count("comment · not searchable") == 2
+    # re-tagging keeps the comments' themes where they were, still without statements
+    trained.store.retag_document(doc["id"], {p["index"]: [] for p in doc["paragraphs"]})
+    trained.retag()
+    again = client.get(f"/api/v1/documents/{doc['id']}").get_json()["document"]
+    assert [(p["kind"], p["themes"], p["statement_id"]) for p in again["paragraphs"]] == \
+        [(p["kind"], p["themes"], p["statement_id"]) for p in doc["paragraphs"]]

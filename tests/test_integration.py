@@ -81,6 +81,27 @@ def test_meeting_procedure_and_a_biography_stay_untagged_in_their_document(shipp
     assert all(not p.themes for p in result.paragraphs), [(p.text, p.scores) for p in result.paragraphs]
 
 
+def test_a_readers_comment_is_tagged_for_itself_whatever_the_article_says(shipped):
+    from classifier.text.structure import structure
+
+    comment = ("The care workforce needs better pay, a career path and a national recruitment campaign, or the "
+               "vacancies will never be filled.")
+    articles = [("The integrated care board has cut its contribution to the joint discharge fund, and the council "
+                 "says delays on the wards will grow this winter as patients wait for home care."),
+                ("The council has opened a new library in the town centre, with longer opening hours, a cafe and "
+                 "a room for community groups to book free of charge.")]
+    scores = []
+    for article in articles:
+        text = "\n\n".join([article] * 3) + f"\n\n3 comments\n\nMargaret T | 17 March 2027\n\n{comment}"
+        result = shipped.tag_text(text, "News")
+        last = result.paragraphs[-1]
+        assert last.kind == "comment" and [t.id for t in last.themes] == ["workforce"], last.scores
+        assert "workforce" not in [d.id for d in result.document]   # the summary is the article's
+        scores.append(last.scores)
+    # in a document of its own the comment gets the same scores: read on its own, not through the article
+    assert scores[0] == scores[1] == shipped.scorer().tag_document(structure(comment)).paragraphs[0].scores
+
+
 def test_cli_tag_jsonl_with_the_real_model(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "text": "Delayed discharges rose again this winter as beds filled."}\n')

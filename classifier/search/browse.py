@@ -16,6 +16,7 @@ from classifier.search import copies as copy_method
 from classifier.search.engine import SearchHit, SearchIndex, best_sentence
 from classifier.storage.records import Filters, Statement
 from classifier.text.dates import date_bounds
+from classifier.text.structure import SEARCHABLE_KINDS
 
 SORTS = ("relevance", "date", "-date")
 # How deep the ranking is taken for a page reaching to hit n: the first bucket that holds n + 1 hits (the one
@@ -162,14 +163,15 @@ def browse(index: SearchIndex, query: str, k: int = 10, offset: int = 0, filters
 
 
 def neighbours(store, statement: Statement) -> tuple[Neighbour | None, Neighbour | None]:
-    """The paragraphs just before and after ``statement`` in its document, skipping page furniture."""
+    """The paragraphs just before and after ``statement`` in its document, skipping page furniture and readers'
+    comments."""
     if statement.document_id is None or statement.paragraph_index is None:
         return (None, None)
     try:
         paragraphs = store.get_document(statement.document_id).paragraphs
     except NotFound:  # a statement stored before documents were
         return (None, None)
-    content = [p for p in paragraphs if p.kind != "boilerplate"]
+    content = [p for p in paragraphs if p.kind in SEARCHABLE_KINDS]   # not furniture, not readers' comments
     at = next((i for i, p in enumerate(content) if p.index == statement.paragraph_index), None)
     if at is None:
         return (None, None)

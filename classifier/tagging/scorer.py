@@ -160,9 +160,15 @@ class ThemeScorer:
                 title_row = len(own)
                 texts.append(title)
                 vectors.append(np.asarray(embed([title]), dtype=np.float32))
-            if tagged_blocks:
-                layouts.append(DocumentLayout(tuple(range(base, base + len(own))), tuple(b.kind for b in tagged_blocks),
+            # Readers' comments are read each as a document of one paragraph: a comment is not part of the
+            # article's argument, and the article is not read through its readers' comments.
+            article = [i for i, b in enumerate(tagged_blocks) if b.kind != "comment"]
+            if article:
+                layouts.append(DocumentLayout(tuple(base + i for i in article),
+                                              tuple(tagged_blocks[i].kind for i in article),
                                               None if title_row is None else base + title_row))
+            layouts += [DocumentLayout((base + i,), ("body",)) for i, b in enumerate(tagged_blocks)
+                        if b.kind == "comment"]
             placed.append((blocks, tagged_blocks, base))
         matrix = np.vstack(vectors) if texts else np.zeros((0, self.embedder.dimension), np.float32)
         proba = self.score_documents(texts, matrix, layouts)
@@ -196,13 +202,16 @@ class ThemeScorer:
 
 
 def roll_up(paragraphs) -> tuple[DocumentTheme, ...]:
-    """Document themes: each theme any paragraph carries, with the paragraphs and the best score.
+    """Document themes: each theme any of the document's own paragraphs carries (readers' comments are not the
+    document's), with the paragraphs and the best score.
 
     Ordered by how many paragraphs raise the theme, then by score, so the summary leads with what the
     document is mostly about.
     """
     found: dict[str, list] = {}
     for p in paragraphs:
+        if p.kind == "comment":
+            continue
         for t in p.themes:
             entry = found.setdefault(t.id, [t.label, 0.0, []])
             entry[1] = max(entry[1], t.score)

@@ -18,8 +18,12 @@ from classifier.text.boilerplate import RELATED_LEAD, has_spaced_menu, is_boiler
 from classifier.text.paragraphs import (FOOTNOTE, HEADING, ITEM_END, ITEM_MARKER, LEAD_IN, PAGE_NUMBER, SENTENCE_STOP,
                                        TERMINAL, TIME_LINE, rejoin_lines, segment)
 
-KINDS = ("heading", "body", "list_item", "quote", "boilerplate")
-TAGGED_KINDS = ("heading", "body", "list_item", "quote")
+KINDS = ("heading", "body", "list_item", "quote", "comment", "boilerplate")
+# A reader's comment under an article is tagged (it is text a reader of the page reads for its themes) but it is
+# not the publisher's statement: it is never searchable, never in the document's summary, and is read on its own
+# rather than as part of the article's argument.
+TAGGED_KINDS = ("heading", "body", "list_item", "quote", "comment")
+SEARCHABLE_KINDS = ("heading", "body", "list_item", "quote")
 
 _MARKER = re.compile(rf"^{ITEM_MARKER}\s+")
 _QUOTE_OPEN = "\"\u201c\u2018'"
@@ -43,6 +47,11 @@ class Block:
     @property
     def tagged(self) -> bool:
         return self.kind in TAGGED_KINDS
+
+    @property
+    def searchable(self) -> bool:
+        """Stored as a statement of the document's organisation (a reader's comment is not)."""
+        return self.kind in SEARCHABLE_KINDS
 
     @property
     def reading(self) -> str:
@@ -271,7 +280,8 @@ _RELEASE_END = re.compile(r"^(?:[-*#\s]*ends[-*#\s]*|notes? (?:to|for) (?:editor
 
 
 # Readers' comments under an article ("3 comments", then each comment's name and time and its text) are not the
-# publisher's statements: from a count of comments on, the page is furniture.
+# publisher's statements: from a count of comments on, each comment's text is a ``comment`` and the rest (the
+# commenters' names and times, which read as headings, and the page's furniture) is boilerplate.
 _COMMENTS = re.compile(r"^(?:\d+ comments?|comments \(\d+\))$", re.IGNORECASE)
 
 
@@ -281,16 +291,24 @@ _ARGUMENT_WORDS = 25
 
 def _after_the_release(blocks: list[Block]) -> list[Block]:
     before = 0
-    end = None
+    end, comments = None, False
     for i, b in enumerate(blocks):
-        if b.kind == "boilerplate" and (_RELEASE_END.match(b.text)
-                                        or (_COMMENTS.match(b.text) and before >= COMMENTS_AFTER)):
+        if b.kind == "boilerplate" and _RELEASE_END.match(b.text):
             end = i
+            break
+        if b.kind == "boilerplate" and _COMMENTS.match(b.text) and before >= COMMENTS_AFTER:
+            end, comments = i, True
             break
         before += b.tagged and not _short(b, _ARGUMENT_WORDS)
     if end is None:
         return blocks
-    return blocks[:end] + [b if b.kind == "boilerplate" else replace(b, kind="boilerplate") for b in blocks[end:]]
+
+    def after(b: Block) -> str:
+        if b.kind == "boilerplate" or not comments or b.kind == "heading":
+            return "boilerplate"
+        return "comment"
+
+    return blocks[:end] + [b if b.kind == after(b) else replace(b, kind=after(b)) for b in blocks[end:]]
 
 
 # An explainer or FAQ page asks its sections' questions as headings ("Who decides how it is spent?") with the

@@ -47,7 +47,8 @@ document.getElementById("doc-tag").addEventListener("click", async () => {
     for (const p of result.paragraphs) {
       const chips = el("div", { class: "chips" });
       for (const t of p.themes) chips.append(themeChip(t));
-      const kind = p.kind === "boilerplate" ? "boilerplate · not tagged" : (p.kind || "body").replace("_", " ");
+      const kind = p.kind === "boilerplate" ? "boilerplate · not tagged"
+        : p.kind === "comment" ? "reader's comment · not searchable" : (p.kind || "body").replace("_", " ");
       preview.append(el("li", { class: `kind-${p.kind || "body"}` }, el("p", { class: "kind" }, kind),
         el("p", { class: "text" }, p.text),
         p.themes.length ? chips : el("p", { class: "none" }, p.kind === "boilerplate" ? "" : "No theme")));
