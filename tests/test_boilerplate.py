@@ -111,6 +111,10 @@ def test_a_menu_pasted_without_blank_lines_is_split_into_its_items_and_is_furnit
     "Keywords: integrated care; adult social care", "Report status: For decision", "Posted 3 days ago",
     "5 comments \u00b7 29 shares", "8:14 PM \u00b7 6 Oct", "Comments on this post are moderated and may take a day.",
     "These minutes are subject to approval at the next meeting.", "Printed on recycled paper. Please pass it on.",
+    "Like \u00b7 Reply", "Reply \u00b7 9 likes", "Like \u00b7 \U0001f44d 23 \u00b7 Reply \u00b7 4 replies",
+    "\U0001f44d\u2764\ufe0f 412 \u00b7 58 comments", "#HomeFirst #SocialWork #AdultSocialCare",
+    "Posted in: Hospital, Mum, Money | Tagged: dementia, discharge, home care, paying for care, carers' breaks",
+    "\u2190 Previous post: Twelve things I wish I had known", "Released 8 May 2025 \u00b7 38 min",
     "Sam Example | Local democracy reporter", "Issued 22 Mar 24", "cc: Chief Executives, partner organisations", "\u00a310 could pay for a befriending phone call every week for a month.", "Source: Example analysis of published acute discharge statistics and workforce estimates.",
 ])
 def test_pasted_page_furniture_is_boilerplate(line):
@@ -135,6 +139,8 @@ def test_pasted_page_furniture_is_boilerplate(line):
     "Our reference point is the 2019 plan, which promised pooled budgets.",
     "Author of the strategy, the director of public health, said prevention must come first.",
     "Published in March, the plan sets out how the council and the ICB will cut delayed discharges.",
+    "We reply to 9 in 10 comments within a week.", "The ICB likes to say it listens \u00b7 but it does not.",
+    "Reply",
 ])
 def test_content_with_furniture_words_is_kept(text):
     assert not is_boilerplate(text)
@@ -343,3 +349,14 @@ def test_mail_headers_accessibility_toolbars_and_contents_entries_are_furniture(
 
 def test_a_sentence_that_opens_with_a_header_word_is_content():
     assert not is_boilerplate("To: support the council in its work on reablement, the board will meet monthly.")
+
+
+def test_a_social_posts_interaction_lines_and_a_podcasts_stamp_are_lines_of_their_own():
+    comment = ("Great reporting. Tell the council to pay care workers more.\nReply \u00b7 2 likes\n"
+               "#SocialCare #Workforce\n\nThe next comment")
+    assert _kinds(comment) == [("body", "Great reporting. Tell the council to pay care workers more."),
+                               ("boilerplate", "Reply \u00b7 2 likes"), ("boilerplate", "#SocialCare #Workforce"),
+                               ("body", "The next comment")]
+    episode = ("Episode 42: Equal partners? Councils, the NHS and the new joint committees\n"
+               "Released 8 May 2025 \u00b7 38 min\n\nThe joint committee pools council and NHS money.")
+    assert [k for k, _ in _kinds(episode)] == ["heading", "boilerplate", "body"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from classifier.text.paragraphs import MONTH, SUPERSCRIPT_DIGITS, TIME_LINE, TOC_ENTRY
+from classifier.text.paragraphs import MONTH, SOCIAL_LINE, SUPERSCRIPT_DIGITS, TIME_LINE, TOC_ENTRY
 
 _MONTH = MONTH
 _DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?"
@@ -38,6 +38,7 @@ _EXACT = re.compile(
     r"|ends|- ?ends ?-|\*+ ?ends ?\*+|# # #|###|notes? (?:to|for) (?:editors?|news ?desks?):?|editors'? notes?:?"
     r"|for (?:editors|journalists):?|media (?:contact|enquiries):?|press (?:contact|office|enquiries):?"
     r"|contact(?: us| details)?:?|(?:tags?:|categor(?:y|ies):|filed under:?|topics?:|posted in:?)[^.!?]{0,80}"
+    r"|(?:tags?|categor(?:y|ies)|filed under|topics?|posted in):[^.!?]{0,160}"
     r"|cookies?(?: settings| policy| preferences)?|accept(?: all)?(?: cookies)?|reject(?: all)?(?: cookies)?"
     r"|manage cookies|cookie settings|privacy(?: policy| notice)?|terms(?: and conditions| of use)?|accessibility"
     r"|sitemap|site map|sign up|subscribe|newsletter|sign up to our newsletter|close|open|loading\.*"
@@ -79,8 +80,8 @@ _RULES = (
     re.compile(r"^[\u2022\u00b7*\-\s]*[Bb]y\s+[A-Z][\w.'\u2019-]+(?:\s+[A-Z][\w.'\u2019-]+){0,3}(?:\s*[,|\u2013-].{0,60})?$"),
     # Datelines and publication stamps: "22 Aug 16", "Published: 3 March 2014", "Last updated 4 May 2021".
     re.compile(rf"^(?:(?:first\s+)?published(?:\s+on)?:?|posted(?:\s+on)?:?|updated:?|(?:press|news|media)\s+release\s*[:|\u2013-]?"
-               rf"|last\s+(?:updated|modified|reviewed)"
-               rf"(?:\s+on)?:?|date:?)?\s*{_DATE}(?:\s*(?:[|,\u2013-]|by\b)\s*.{{0,40}})?$", re.IGNORECASE),
+               rf"|released(?:\s+on)?:?|last\s+(?:updated|modified|reviewed)"
+               rf"(?:\s+on)?:?|date:?)?\s*{_DATE}(?:\s*(?:[|,\u2013\u00b7\u2022-]|by\b)\s*.{{0,40}})?$", re.IGNORECASE),
     # Copyright lines ("(c)" only before a name and a year: "(c) the ICB should publish..." is item (c) of a list).
     re.compile(r"\u00a9.{0,240}$|(?:^|\s)copyright\b.{0,120}$|\(c\)\s+(?:[A-Z][\w&.'-]*\s+){0,6}(?:19|20)\d\d\b"
                r"|all rights reserved", re.IGNORECASE),
@@ -143,7 +144,7 @@ _SHORT_RULES = (
     re.compile(rf"^[^|.!?]{{1,40}}\s\|\s{_DATE}", re.IGNORECASE),
     # a link between a news story's paragraphs, and a newsletter box's promise
     re.compile(r"^(?:read more|read next|see also|related(?: \w+)?|more on this(?: story)?|also read|listen|watch"
-               r"|(?:previous|next|older|newer) (?:post|article|story|page|entry))\s*:\s*\S"
+               r"|[\u2190<\u00ab\u2039]?\s*(?:previous|next|older|newer) (?:post|article|story|page|entry))\s*:\s*\S"
                r"|\b(?:straight )?(?:to|in) your inbox\b|^(?:enter )?(?:your )?e-?mail(?: address)?\*?$|\bno spam\b"
                r"|^by (?:signing up|subscribing|registering)\b|^get (?:the|our) [^.!?]{0,40}\b(?:bulletin|newsletter|e-?news)$",
                re.IGNORECASE),
@@ -209,7 +210,7 @@ def is_boilerplate(text: str) -> bool:
     bare = line.strip(" .:;|\u2022\u00b7*-\u2013\u2014\u201c\u201d\"'")
     # (a programme's times on lines of their own, "09:30", "2.15pm - 3.00pm", are furniture too)
     if (not bare or _EXACT.match(bare) or _EXACT.match(line) or (words <= 12 and RELATED_LEAD.match(line))
-            or TIME_LINE.match(line)):
+            or TIME_LINE.match(line) or SOCIAL_LINE.match(line)):
         return True
     if words > _SHORT_WORDS:
         return False

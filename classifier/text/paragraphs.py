@@ -99,10 +99,19 @@ MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|a
 # with separators, or a reading time.
 _STAMP = re.compile(r"^(?=(?-i:[A-Z0-9])[^\n]{0,69}$)(?:[^\n.!?]*?[^\S\n])?\d{1,2}(?:st|nd|rd|th)?[^\S\n]+" + MONTH +
                     r"\.?,?[^\S\n]+\d{4}"
-                    r"(?:[^\S\n]*(?:,|at|\||\u2022|\u00b7)?[^\S\n]*\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]m)?)?$"
+                    r"(?:[^\S\n]*(?:,|at|\||\u2022|\u00b7)?[^\S\n]*\d{1,2}[:.]\d\d(?:[^\S\n]*[ap]m)?)?"
+                    # a podcast's or a video's length after its date ("Released 8 May 2025 · 38 min")
+                    r"(?:[^\S\n]*(?:\||\u2022|\u00b7)[^\S\n]*\d{1,3}[^\S\n]*(?:min(?:ute)?s?|h(?:ou)?rs?)\b[^\n]{0,10})?$"
                     r"|^by[^\S\n]+[A-Z][^\n]{0,80}?[^\S\n](?:\||\u2022|\u00b7)[^\S\n]"
                     r"|^(?=[^\n]{0,80}$)[^\n]*\b\d{1,2}[^\S\n]*min(?:ute)?s?[^\S\n]+read\b",
                     re.IGNORECASE | re.MULTILINE)
+# A social post's or a comment's interaction line ("Like · Reply", "Reply · 9 likes", "👍 412 · 58 comments")
+# or a line of hashtags: a line of its own, and furniture (boilerplate.py). Counts or separators are required, so a
+# one-word "Comments" heading is not one.
+SOCIAL_LINE = re.compile(
+    r"^(?=[^\n]{0,80}$)(?=[^\n]*\b(?:likes?|repl(?:y|ies)|reposts?|comments?|reactions?)\b)(?=[^\n]*[\d\u00b7\u2022|])"
+    r"(?:(?:likes?|repl(?:y|ies)|reposts?|shares?|comments?|reactions?|\d[\d,.]*[km]?)\b|[^\w\s]|[^\S\n])+$"
+    r"|^#\w+(?:[^\S\n]+#\w+)+[^\S\n]*$", re.IGNORECASE | re.MULTILINE)
 # A form's field on a line of its own, its label set apart from its value by a wide gap, as a board paper's cover
 # sheet pastes ("Purpose:            For decision", "Equality impact:    The evaluation found ..."): each field starts
 # anew (its value may wrap onto the lines after it).
@@ -410,7 +419,7 @@ def _decide(lines: list[str], joined: str, length: np.ndarray, new_block: np.nda
     stamp[1:] &= ~open_end[:-1]
     label = (_flags(_LABEL, joined, line_start) | _flags(TIME_LINE, joined, line_start)  # lines of their own
              | _flags(_CAPTION, joined, line_start) | _flags(_TOC_ENTRY, joined, line_start + length, at_end=True)
-             | stamp)
+             | stamp | _flags(SOCIAL_LINE, joined, line_start))
     field = _flags(_FIELD, joined, line_start)
     # A PDF can wrap an inline "(a) ... ; and (b) ..." so that "(b)" starts a line: after a full line whose
     # sentence goes on (and which is not itself an item's first line), a parenthesised letter or number continues

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from classifier.text.visible import visible
 from classifier.text.boilerplate import RELATED_LEAD, has_spaced_menu, is_boilerplate
 from classifier.text.paragraphs import (FOOTNOTE, HEADING, ITEM_END, ITEM_MARKER, LEAD_IN, PAGE_NUMBER, SENTENCE_STOP,
-                                       TERMINAL, TIME_LINE, rejoin_lines, segment)
+                                       SOCIAL_LINE, TERMINAL, TIME_LINE, rejoin_lines, segment)
 
 KINDS = ("heading", "body", "list_item", "quote", "comment", "boilerplate")
 # A reader's comment under an article is tagged (it is text a reader of the page reads for its themes) but it is
@@ -165,8 +165,9 @@ def _furniture_neighbours(text: str, blocks: list[Block]) -> list[Block]:
     out, run = list(blocks), []
 
     def close():
-        # (a programme's times are furniture but say nothing of the lines between them: its sessions)
-        lines = [k for k in run if not TIME_LINE.match(blocks[k].text)]
+        # (a programme's times are furniture but say nothing of the lines between them, its sessions; nor do a
+        # social post's "Reply · 2 likes" lines of the comments between them)
+        lines = [k for k in run if not (TIME_LINE.match(blocks[k].text) or SOCIAL_LINE.match(blocks[k].text))]
         furniture = sum(blocks[k].kind == "boilerplate" for k in lines)
         if furniture >= 2 and 2 * furniture >= len(lines) and all(_short(blocks[k], FOOTER_WORDS) for k in run):
             for k in run:
