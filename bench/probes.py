@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -40,8 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from classifier.config import load_settings  # noqa: E402
 from classifier.pipeline import Pipeline  # noqa: E402
-from classifier.text.paragraphs import ITEM_MARKER  # noqa: E402
-from classifier.text.structure import Block  # noqa: E402
+from classifier.text.structure import MARKER, Block  # noqa: E402
 
 PROBES = ROOT / "bench" / "probes"
 
@@ -90,9 +88,6 @@ def units(text: str, labels: list[dict]) -> list[tuple[int, int, dict]]:
     return list(zip(starts, ends, labels))
 
 
-_MARKER = re.compile(rf"^{ITEM_MARKER}\s+")
-
-
 def gold_blocks(text: str, labels: list[dict]) -> list[Block]:
     """The annotator's units as joinedup's blocks: the same kinds (furniture is boilerplate), text with its
     whitespace collapsed and, for a list item, without its bullet or number, as ``structure()`` gives them."""
@@ -103,7 +98,7 @@ def gold_blocks(text: str, labels: list[dict]) -> list[Block]:
             continue
         kind = "boilerplate" if label["kind"] == "furniture" else label["kind"]
         if kind == "list_item":
-            words = _MARKER.sub("", words) or words
+            words = MARKER.sub("", words) or words
         blocks.append(Block(index=len(blocks), kind=kind, text=words, start=start, end=end))
     return blocks
 

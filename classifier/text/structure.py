@@ -25,7 +25,8 @@ KINDS = ("heading", "body", "list_item", "quote", "comment", "boilerplate")
 TAGGED_KINDS = ("heading", "body", "list_item", "quote", "comment")
 SEARCHABLE_KINDS = ("heading", "body", "list_item", "quote")
 
-_MARKER = re.compile(rf"^{ITEM_MARKER}\s+")
+# A list item's bullet or number and the space after it (bench/probes.py strips it the same way).
+MARKER = re.compile(rf"^{ITEM_MARKER}\s+")
 _QUOTE_OPEN = "\"\u201c\u2018'"
 _QUOTE_SCAN_LIMIT = 20_000
 _QUOTED = re.compile(r"[\"\u201c][^\"\u201d]{20,}[\"\u201d]")
@@ -76,7 +77,7 @@ def kind_of(text: str, segment_kind: str, marked: bool = False) -> str:
         return "boilerplate"
     if segment_kind == HEADING:
         return "heading"
-    if marked or _MARKER.match(text):
+    if marked or MARKER.match(text):
         return "list_item"
     if _is_quote(text):
         return "quote"
@@ -383,14 +384,14 @@ def _structure(text: str, max_paragraphs: int | None) -> list[Block]:
     for seg in segment(text, max_paragraphs=max_paragraphs):
         if seg.kind == PAGE_NUMBER:
             page_numbers.add(len(blocks))
-        raw = _MARKER.match(text[seg.start:seg.end])
+        raw = MARKER.match(text[seg.start:seg.end])
         kind = ("boilerplate" if has_spaced_menu(text[seg.start:seg.end])
                 else kind_of(seg.text, seg.kind, raw is not None))
         body, start = seg.text, seg.start
         if kind == "list_item":
             # The item's text and offsets both start past its marker.
             start = seg.start + raw.end() if raw else seg.start
-            body = rejoin_lines(text[start:seg.end]) if raw else body[_MARKER.match(body).end():]
+            body = rejoin_lines(text[start:seg.end]) if raw else body[MARKER.match(body).end():]
         blocks.append(Block(len(blocks), kind, body, start, seg.end))
     blocks = _furniture_runs(_running_lines(_unmarked_items(text, blocks), page_numbers))
     blocks = _after_the_release(_related_lists(text, _furniture_neighbours(text, blocks)))
